@@ -1,0 +1,39 @@
+"""User-facing errors: one line that names the file, the line and the field."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import ValidationError
+
+
+class RlempError(Exception):
+    """An error caused by the user's input or environment; the CLI prints it on one line, no traceback."""
+
+
+class InputError(RlempError, ValueError):
+    """Bad content in an input file, located by file, line and field."""
+
+    def __init__(self, path: str | Path | None, line: int | None, field: str | None, message: str):
+        self.path, self.line, self.field, self.message = path, line, field, message
+        where = str(path) if path is not None else "<input>"
+        if line is not None:
+            where += f":{line}"
+        what = f"field '{field}': " if field else ""
+        super().__init__(f"{where}: {what}{message}")
+
+
+def first_validation_error(exc: ValidationError) -> tuple[str | None, str]:
+    """The dotted field path and message of a pydantic error's first entry, phrased for people."""
+    err = exc.errors()[0]
+    field = ".".join(str(part) for part in err["loc"]) or None
+    kind = err["type"]
+    if kind == "missing":
+        message = "missing required field"
+    elif kind == "extra_forbidden":
+        message = "unknown field"
+    elif kind == "literal_error":
+        message = f"{err['msg'].lower()}, got {err.get('input')!r}"
+    else:
+        message = f"{err['msg']}, got {err.get('input')!r}"
+    return field, message

@@ -1,0 +1,284 @@
+"""Personas: the schema of a simulated user, validated loading from JSONL, and the SAGE/RLVER importer.
+
+A persona is one JSON object per line. Every load error is a :class:`InputError` whose message names the
+file, the line number and the field, so that the CLI can print it on one line and exit non-zero.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Literal, Optional
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from rlemp.errors import InputError, first_validation_error
+
+HIDDEN_NEEDS = (
+    # the four rational intentions of SAGE
+    "critical_analysis",
+    "practical_advice",
+    "understand_others",
+    "guided_reflection",
+    # the four emotional intentions of SAGE
+    "sincere_praise",
+    "listen_to_venting",
+    "deep_empathy",
+    "absolution",
+)
+RATIONAL_NEEDS = HIDDEN_NEEDS[:4]
+EMOTIONAL_NEEDS = HIDDEN_NEEDS[4:]
+TEMPERAMENTS = ("negative", "passive", "avoidant")
+
+HiddenNeed = Literal[
+    "critical_analysis",
+    "practical_advice",
+    "understand_others",
+    "guided_reflection",
+    "sincere_praise",
+    "listen_to_venting",
+    "deep_empathy",
+    "absolution",
+]
+Temperament = Literal["negative", "passive", "avoidant"]
+
+
+class Personality(BaseModel):
+    """Big Five traits, each in [0, 1]."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    openness: float = Field(ge=0, le=1)
+    conscientiousness: float = Field(ge=0, le=1)
+    extraversion: float = Field(ge=0, le=1)
+    agreeableness: float = Field(ge=0, le=1)
+    neuroticism: float = Field(ge=0, le=1)
+
+
+class Persona(BaseModel):
+    """A simulated user with a hidden need, a personality and a starting emotion (0-100)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str = Field(min_length=1)
+    name: str = Field(min_length=1)
+    age: int = Field(ge=0, le=130)
+    occupation: str
+    scenario: str = Field(min_length=1, description="one sentence")
+    background: str
+    personality: Personality
+    hidden_need: HiddenNeed
+    dislikes: list[str] = Field(default_factory=list)
+    talking_style: str
+    initial_emotion: int = Field(ge=0, le=100)
+    first_message: str = Field(min_length=1)
+    language: str = "en"
+    temperament: Optional[Temperament] = None
+    difficulty: Optional[float] = Field(default=None, ge=0)
+
+
+def parse_persona(obj: object, path: str | Path, line: int) -> Persona:
+    """Validate one decoded JSON value as a persona; errors name ``path``, ``line`` and the field."""
+    if not isinstance(obj, dict):
+        raise InputError(path, line, None, f"expected a JSON object, got {type(obj).__name__}")
+    try:
+        return Persona.model_validate(obj)
+    except ValidationError as exc:
+        field, message = first_validation_error(exc)
+        raise InputError(path, line, field, message) from None
+
+
+def iter_jsonl(path: str | Path):
+    """Yield ``(line_number, decoded_value)`` for each non-blank line; bad JSON raises :class:`InputError`."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(path, None, None, "file not found") from None
+    except UnicodeDecodeError as exc:
+        raise InputError(path, None, None, f"not UTF-8 text ({exc.reason})") from None
+    except IsADirectoryError:
+        raise InputError(path, None, None, "is a directory, expected a JSONL file") from None
+    for number, raw in enumerate(text.splitlines(), start=1):
+        if not raw.strip():
+            continue
+        try:
+            yield number, json.loads(raw)
+        except json.JSONDecodeError as exc:
+            raise InputError(path, number, None, f"not valid JSON ({exc.msg} at column {exc.colno})") from None
+
+
+def load_personas(path: str | Path) -> list[Persona]:
+    """Load and validate a persona JSONL file; ids must be unique and the file non-empty."""
+    personas: list[Persona] = []
+    seen: dict[str, int] = {}
+    for number, obj in iter_jsonl(path):
+        persona = parse_persona(obj, path, number)
+        if persona.id in seen:
+            raise InputError(path, number, "id", f"duplicate id {persona.id!r} (first on line {seen[persona.id]})")
+        seen[persona.id] = number
+        personas.append(persona)
+    if not personas:
+        raise InputError(path, None, None, "no personas in file")
+    return personas
+
+
+def save_personas(personas: list[Persona], path: str | Path) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8") as f:
+        for p in personas:
+            f.write(json.dumps(p.model_dump(exclude_none=True), ensure_ascii=False) + "\n")
+
+
+# --- SAGE / RLVER import -------------------------------------------------------------------------------
+
+# The eight SAGE `task` strings (Chinese, as released with RLVER) -> hidden need.
+SAGE_TASKS: dict[str, str] = {
+    "你希望对方辩证地分析事件中的问题": "critical_analysis",
+    "你想获得能真实帮助你解决当下困境的建议": "practical_advice",
+    "你想分析事件中其他人物这么做的原因": "understand_others",
+    "你希望对方引导你针对事件进行自我反思，收获自我成长": "guided_reflection",
+    "你希望对方真诚地夸奖你在事件中的具体行为": "sincere_praise",
+    "你希望对方用心倾听你的情绪宣泄": "listen_to_venting",
+    "你希望对方深刻共情你的感受，而不是简单的安慰": "deep_empathy",
+    "你认为自己在事件中没有任何责任和错误，你想要对方也认同你没有错": "absolution",
+}
+# Fallback for reworded tasks: keyword -> need, most specific first.
+_SAGE_TASK_KEYWORDS: tuple[tuple[str, str], ...] = (
+    ("辩证", "critical_analysis"),
+    ("建议", "practical_advice"),
+    ("原因", "understand_others"),
+    ("反思", "guided_reflection"),
+    ("夸", "sincere_praise"),
+    ("倾听", "listen_to_venting"),
+    ("宣泄", "listen_to_venting"),
+    ("共情", "deep_empathy"),
+    ("没有错", "absolution"),
+    ("责任", "absolution"),
+)
+_SAGE_TEMPERAMENT = {"负面型": "negative", "被动型": "passive", "回避型": "avoidant"}
+
+# Chinese trait words of `cha_group` -> nudges of Big Five traits (from a neutral 0.5).
+_SAGE_TRAITS: dict[str, dict[str, float]] = {
+    "焦虑": {"neuroticism": 0.3},
+    "愤怒": {"neuroticism": 0.2, "agreeableness": -0.2},
+    "愤懑": {"neuroticism": 0.2, "agreeableness": -0.1},
+    "自私": {"agreeableness": -0.3},
+    "虚荣": {"agreeableness": -0.1, "extraversion": 0.1},
+    "疯癫": {"neuroticism": 0.3, "conscientiousness": -0.2},
+    "敏感": {"neuroticism": 0.2},
+    "内向": {"extraversion": -0.3},
+    "外向": {"extraversion": 0.3},
+    "固执": {"openness": -0.2},
+    "冷漠": {"agreeableness": -0.2, "extraversion": -0.1},
+    "悲观": {"neuroticism": 0.2},
+    "自卑": {"neuroticism": 0.2, "extraversion": -0.1},
+    "多疑": {"neuroticism": 0.1, "agreeableness": -0.1},
+    "冲动": {"conscientiousness": -0.2},
+    "懒惰": {"conscientiousness": -0.3},
+    "善良": {"agreeableness": 0.3},
+    "乐观": {"neuroticism": -0.2},
+    "谨慎": {"conscientiousness": 0.2},
+    "谦逊": {"agreeableness": 0.2},
+    "刻薄": {"agreeableness": -0.3},
+    "宽容": {"agreeableness": 0.3},
+    "暴躁": {"neuroticism": 0.2, "agreeableness": -0.2},
+    "粗鄙": {"agreeableness": -0.2, "conscientiousness": -0.1},
+    "机敏": {"openness": 0.2},
+    "沉稳": {"neuroticism": -0.2, "conscientiousness": 0.1},
+    "傲慢": {"agreeableness": -0.2},
+    "逃避": {"neuroticism": 0.1, "conscientiousness": -0.1},
+    "直率": {"extraversion": 0.1},
+    "狂妄": {"agreeableness": -0.2, "extraversion": 0.2},
+    "耐心": {"agreeableness": 0.2},
+    "沉默寡言": {"extraversion": -0.3},
+    "高冷": {"extraversion": -0.2, "agreeableness": -0.1},
+    "怯懦": {"neuroticism": 0.2, "extraversion": -0.2},
+}
+_SAGE_FIELD = re.compile(r"^\*\s*(姓名|年龄|职业)\s*[:：]\s*(.+?)\s*$", re.MULTILINE)
+
+
+def sage_task_to_need(task: str) -> str | None:
+    task = task.strip()
+    if task in SAGE_TASKS:
+        return SAGE_TASKS[task]
+    for keyword, need in _SAGE_TASK_KEYWORDS:
+        if keyword in task:
+            return need
+    return None
+
+
+def _sage_personality(traits: list[str]) -> Personality:
+    values = dict.fromkeys(Personality.model_fields, 0.5)
+    for trait in traits:
+        for name, nudge in _SAGE_TRAITS.get(trait, {}).items():
+            values[name] = min(1.0, max(0.0, values[name] + nudge))
+    return Personality(**{k: round(v, 2) for k, v in values.items()})
+
+
+def _first_sentence(text: str, limit: int = 200) -> str:
+    plain = re.sub(r"[#*>\-]+", " ", text)
+    plain = re.sub(r"\s+", " ", plain).strip()
+    plain = re.sub(r"^(剧本背景故事|背景故事)\s*[:：]?\s*", "", plain)
+    plain = re.sub(r"^\d+\.\s*倾诉背景事件\s*", "", plain)
+    plain = re.sub(r"^(事件的?起因)\s*[:：]\s*", "", plain)
+    match = re.search(r"[。！？.!?]", plain)
+    sentence = plain[: match.end()] if match else plain
+    return sentence[:limit] or text[:limit]
+
+
+def sage_to_persona(obj: object, path: str | Path, line: int, initial_emotion: int = 40) -> Persona:
+    """Map one SAGE/RLVER profile to a :class:`Persona` (text kept in its language, ``zh``)."""
+    if not isinstance(obj, dict):
+        raise InputError(path, line, None, f"expected a JSON object, got {type(obj).__name__}")
+    for field in ("id", "player", "scene", "main_cha", "cha_group", "task"):
+        if field not in obj:
+            raise InputError(path, line, field, "missing required SAGE field")
+    for field in ("id", "player", "scene", "main_cha", "task"):
+        if not isinstance(obj[field], str) or not obj[field].strip():
+            raise InputError(path, line, field, "must be a non-empty string")
+    traits = obj["cha_group"]
+    if not isinstance(traits, list) or not all(isinstance(t, str) for t in traits):
+        raise InputError(path, line, "cha_group", "must be a list of strings")
+    need = sage_task_to_need(obj["task"])
+    if need is None:
+        raise InputError(path, line, "task", f"cannot map task {obj['task']!r} to a hidden need")
+    temperament = _SAGE_TEMPERAMENT.get(obj["main_cha"].strip())
+    if temperament is None:
+        raise InputError(path, line, "main_cha", f"unknown temperament {obj['main_cha']!r}")
+    fields = dict(_SAGE_FIELD.findall(obj["player"]))
+    age_match = re.search(r"\d+", fields.get("年龄", ""))
+    first = obj.get("first_talk")
+    if first is not None and (not isinstance(first, str) or not first.strip()):
+        raise InputError(path, line, "first_talk", "must be a non-empty string when present")
+    persona = {
+        "id": obj["id"],
+        "name": fields.get("姓名", obj["id"]),
+        "age": int(age_match.group()) if age_match else 30,
+        "occupation": fields.get("职业", ""),
+        "scenario": _first_sentence(obj["scene"]),
+        "background": obj["player"].strip() + "\n\n" + obj["scene"].strip(),
+        "personality": _sage_personality(traits).model_dump(),
+        "hidden_need": need,
+        "dislikes": [],
+        "talking_style": "、".join(traits),
+        "initial_emotion": initial_emotion,
+        "first_message": first or _first_sentence(obj["scene"]),
+        "language": "zh",
+        "temperament": temperament,
+    }
+    return parse_persona(persona, path, line)
+
+
+def import_sage(path: str | Path, initial_emotion: int = 40) -> list[Persona]:
+    """Read a SAGE/RLVER ``profile.jsonl``; every line must map, or the error names line and field."""
+    personas = [sage_to_persona(obj, path, number, initial_emotion) for number, obj in iter_jsonl(path)]
+    if not personas:
+        raise InputError(path, None, None, "no profiles in file")
+    ids = [p.id for p in personas]
+    if len(set(ids)) != len(ids):
+        dup = next(i for i in ids if ids.count(i) > 1)
+        raise InputError(path, None, "id", f"duplicate id {dup!r}")
+    return personas
