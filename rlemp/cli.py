@@ -10,6 +10,7 @@ from typing import Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from rlemp.errors import InputError, RlempError
 
@@ -28,7 +29,7 @@ def handles_errors(fn):
         try:
             return fn(*args, **kwargs)
         except RlempError as exc:
-            err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+            err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
             raise typer.Exit(2) from None
 
     return wrapper
@@ -120,7 +121,7 @@ def verify(transcripts: Path = typer.Argument(..., help="transcript JSONL file")
     records = read_transcripts(transcripts)
     mismatch = verify_transcripts(records)
     if mismatch is not None:
-        err_console.print(f"[bold red]mismatch:[/] {mismatch}", highlight=False, soft_wrap=True)
+        err_console.print(f"[bold red]mismatch:[/] {escape(str(mismatch))}", highlight=False, soft_wrap=True)
         raise typer.Exit(1)
     turns = sum(len(t.turns) for t in records)
     console.print(f"verified {len(records)} transcripts, {turns} turns: every emotion score matches")
@@ -142,6 +143,140 @@ def load_config_file(path: Optional[Path]) -> dict:
     if not isinstance(data, dict):
         raise InputError(path, None, None, "expected a mapping of config fields")
     return data
+
+
+@app.command("tiny-model")
+@handles_errors
+def tiny_model(
+    out: Path = typer.Option(..., "--out", help="folder to write the model and tokenizer to"),
+    size: str = typer.Option("tiny", help="tiny (tests) or small (demo)"),
+    seed: int = typer.Option(0, help="seed of the random weights"),
+):
+    """Build a random Qwen2-style model with a ChatML tokenizer trained on the project's text (offline)."""
+    from rlemp.tiny import MODEL_SIZES, build_tiny_model
+
+    if size not in MODEL_SIZES:
+        raise RlempError(f"--size: unknown size {size!r}; choose one of {', '.join(MODEL_SIZES)}")
+    path = build_tiny_model(out, size=size, seed=seed)
+    console.print(f"wrote a {size} model to {path}")
+
+
+@app.command()
+@handles_errors
+def push(
+    adapter: Path = typer.Option(..., help="adapter folder (PeftModel.save_pretrained + tokenizer)"),
+    repo_id: str = typer.Option(..., help="OWNER/NAME of the model repo on the Hugging Face Hub"),
+    private: bool = typer.Option(False, "--private", help="create the repo as private"),
+    revision: Optional[str] = typer.Option(None, help="branch to push to (created if missing)"),
+    evals: list[Path] = typer.Option([], "--eval", help="`rlemp eval` folder; give twice for before/after"),
+    dry_run: Optional[Path] = typer.Option(None, "--dry-run", help="write the upload here; contact nothing"),
+    base_model: Optional[str] = typer.Option(None, help="Hub id of the base model (default: the adapter's)"),
+    license: Optional[str] = typer.Option(None, help="license id for the card (default: apache-2.0)"),
+):
+    """Upload a LoRA adapter, its tokenizer, recipe and a generated model card to the Hugging Face Hub."""
+    from rlemp.hub import publish_adapter
+
+    result = publish_adapter(adapter, repo_id, evals=evals, private=private, revision=revision,
+                             dry_run_dir=dry_run, base_model=base_model, license=license)
+    if result.folder is not None:
+        console.print(f"dry run: wrote {len(result.files)} files for {repo_id} to {result.folder} "
+                      f"(nothing uploaded): {', '.join(result.files)}", highlight=False, soft_wrap=True)
+    else:
+        console.print(f"pushed {len(result.files)} files to {repo_id}: {result.commit_url}", highlight=False,
+                      soft_wrap=True)
+
+
+@app.command()
+@handles_errors
+def merge(
+    adapter: Path = typer.Option(..., help="adapter folder (PeftModel.save_pretrained + tokenizer)"),
+    out: Path = typer.Option(..., help="new folder for the merged model and tokenizer"),
+    base_model: Optional[str] = typer.Option(None, help="base model path or Hub id (default: the adapter's)"),
+):
+    """Merge a LoRA adapter into its base model for serving (peft merge_and_unload)."""
+    from rlemp.hub import merge_adapter
+
+    path = merge_adapter(adapter, out, base_model=base_model)
+    console.print(f"wrote the merged model to {path}", highlight=False, soft_wrap=True)
+
+
+@app.command()
+@handles_errors
+def curriculum(
+    personas: Optional[Path] = typer.Option(None, help="persona JSONL; difficulty measured on the rule simulator"),
+    dialogues: Optional[Path] = typer.Option(None, help="MELD-style CSV, ESConv JSON or rlemp transcript JSONL"),
+    fmt: Optional[str] = typer.Option(None, "--format", help="meld, esconv or rlemp (default: from the suffix)"),
+    out: Path = typer.Option(..., "--out", help="JSONL of {id, difficulty}, easiest first; a .png histogram beside"),
+    seed: int = typer.Option(0, help="--personas: seed of the measuring conversations"),
+    max_turns: int = typer.Option(8, min=1, help="--personas: turns per measuring conversation"),
+    cache: Optional[Path] = typer.Option(None, help="--personas: JSON cache of measured difficulties"),
+):
+    """Rank personas or recorded dialogues by emotional-shift difficulty, easiest first (PRC-Emo)."""
+    from rlemp.curriculum import difficulty_items, write_difficulties
+
+    items = difficulty_items(personas, dialogues, fmt, seed, max_turns, cache)
+    png = write_difficulties(items, out)
+    values = sorted(d for _, d in items)
+    console.print(f"wrote {len(items)} difficulties to {out} (min {values[0]:.3f}, median "
+                  f"{values[len(values) // 2]:.3f}, max {values[-1]:.3f}) and a histogram to {png}",
+                  highlight=False, soft_wrap=True)
+
+
+@app.command()
+@handles_errors
+def score(
+    reward: str = typer.Option(..., "--reward", help="comma-separated reward names, e.g. emotion_final,safety"),
+    personas: Path = typer.Option(..., help="persona JSONL file"),
+    script: Path = typer.Option(..., help="JSON list of agent replies, used in order"),
+    model: Optional[Path] = typer.Option(None, help="scorer model folder for flr"),
+    backend: str = typer.Option("rule", help="simulator backend: rule, hf or openai"),
+    simulator_config: Optional[Path] = typer.Option(None, help="JSON or YAML file with the backend's config"),
+    max_turns: int = typer.Option(8, min=1),
+    seed: int = typer.Option(0),
+    out: Path = typer.Option(..., help="JSON report: {reward: {mean, per_persona}}"),
+):
+    """Run a scripted agent against every persona and score the conversations with the named rewards."""
+    from rlemp.personas import load_personas
+    from rlemp.rewards import rewards_from_names, score_transcripts
+    from rlemp.rollout import run_scripted
+    from rlemp.simulators import build_simulator
+
+    funcs = rewards_from_names(reward, model)
+    sim = build_simulator(backend, load_config_file(simulator_config))
+    transcripts = run_scripted(sim, load_personas(personas), load_script(script), seed=seed, max_turns=max_turns)
+    report = score_transcripts(funcs, transcripts)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    means = ", ".join(f"{name} {r['mean']:.3f}" if r["mean"] is not None else f"{name} n/a" for name, r in report.items())
+    console.print(f"scored {len(transcripts)} conversations: {means}; wrote {out}")
+
+
+def run_train_cli(argv: list[str]) -> int:
+    """Train from recipe arguments; user errors print one line and return 2 (no traceback)."""
+    from rlemp.trainers import main as train_main
+
+    resume = None
+    if "--resume" in argv:
+        i = argv.index("--resume")
+        if i + 1 >= len(argv) or argv[i + 1].startswith("--"):
+            resume = "latest"
+            argv = argv[:i] + argv[i + 1:]
+        else:
+            resume = argv[i + 1]
+            argv = argv[:i] + argv[i + 2:]
+    try:
+        adapter = train_main(argv, resume=resume)
+    except RlempError as exc:
+        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        return 2
+    console.print(f"adapter saved to {adapter}")
+    return 0
+
+
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def train(ctx: typer.Context):
+    """Train from a recipe: rlemp train --config RECIPE.yaml [--any_recipe_field value ...] [--resume [CKPT|latest]]."""
+    raise typer.Exit(run_train_cli(list(ctx.args)))
 
 
 # --- commands of later modules are registered above this line ---

@@ -93,14 +93,16 @@ def iter_jsonl(path: str | Path):
     """Yield ``(line_number, decoded_value)`` for each non-blank line; bad JSON raises :class:`InputError`."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # tolerate a byte-order mark
     except FileNotFoundError:
         raise InputError(path, None, None, "file not found") from None
     except UnicodeDecodeError as exc:
         raise InputError(path, None, None, f"not UTF-8 text ({exc.reason})") from None
     except IsADirectoryError:
         raise InputError(path, None, None, "is a directory, expected a JSONL file") from None
-    for number, raw in enumerate(text.splitlines(), start=1):
+    # Split on "\n" only: str.splitlines() also breaks at U+2028, U+0085..., which JSON keeps unescaped
+    # inside strings (json.dumps(..., ensure_ascii=False) writes them as they are).
+    for number, raw in enumerate(text.split("\n"), start=1):
         if not raw.strip():
             continue
         try:
@@ -218,15 +220,22 @@ def _sage_personality(traits: list[str]) -> Personality:
     return Personality(**{k: round(v, 2) for k, v in values.items()})
 
 
+# Scene lines that carry no story: markdown headings, bold labels ("**事件起因：**"), short "label：" lines.
+_SCENE_LABEL_LINE = re.compile(r"^(#.*|\*\*[^*]+\*\*\s*[:：]?|[^。！？.!?]{0,20}[:：])$")
+_SCENE_LEADING_LABEL = re.compile(r"^(\*\*[^*]+[:：]\s*\*\*|\*\*[^*]+\*\*\s*[:：]|[^。！？.!?*]{1,12}[:：])\s*")
+
+
 def _first_sentence(text: str, limit: int = 200) -> str:
-    plain = re.sub(r"[#*>\-]+", " ", text)
-    plain = re.sub(r"\s+", " ", plain).strip()
-    plain = re.sub(r"^(剧本背景故事|背景故事)\s*[:：]?\s*", "", plain)
-    plain = re.sub(r"^\d+\.\s*倾诉背景事件\s*", "", plain)
-    plain = re.sub(r"^(事件的?起因)\s*[:：]\s*", "", plain)
-    match = re.search(r"[。！？.!?]", plain)
-    sentence = plain[: match.end()] if match else plain
-    return sentence[:limit] or text[:limit]
+    """The first sentence of a SAGE scene's story, skipping headings, labels, bullets and markdown marks."""
+    for line in text.splitlines():
+        line = re.sub(r"^\s*([-*>]|\d+\.)\s+", "", line).strip()
+        if not line or _SCENE_LABEL_LINE.match(line):
+            continue
+        line = re.sub(r"[*#>`]+", "", _SCENE_LEADING_LABEL.sub("", line)).strip()
+        if line:
+            match = re.search(r"[。！？.!?]", line)
+            return (line[: match.end()] if match else line)[:limit]
+    return " ".join(text.split())[:limit]
 
 
 def sage_to_persona(obj: object, path: str | Path, line: int, initial_emotion: int = 40) -> Persona:
@@ -274,11 +283,14 @@ def sage_to_persona(obj: object, path: str | Path, line: int, initial_emotion: i
 
 def import_sage(path: str | Path, initial_emotion: int = 40) -> list[Persona]:
     """Read a SAGE/RLVER ``profile.jsonl``; every line must map, or the error names line and field."""
-    personas = [sage_to_persona(obj, path, number, initial_emotion) for number, obj in iter_jsonl(path)]
+    personas: list[Persona] = []
+    seen: dict[str, int] = {}
+    for number, obj in iter_jsonl(path):
+        persona = sage_to_persona(obj, path, number, initial_emotion)
+        if persona.id in seen:
+            raise InputError(path, number, "id", f"duplicate id {persona.id!r} (first on line {seen[persona.id]})")
+        seen[persona.id] = number
+        personas.append(persona)
     if not personas:
         raise InputError(path, None, None, "no profiles in file")
-    ids = [p.id for p in personas]
-    if len(set(ids)) != len(ids):
-        dup = next(i for i in ids if ids.count(i) > 1)
-        raise InputError(path, None, "id", f"duplicate id {dup!r}")
     return personas

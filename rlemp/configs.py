@@ -1,0 +1,148 @@
+"""Recipes: YAML files parsed by ``trl.TrlParser`` into rlemp's own arguments plus TRL's configs.
+
+A recipe is one flat YAML mapping, as in open-r1: rlemp's fields (:class:`RlempArguments`), the algorithm's
+training config (``GRPOConfig``, :class:`rlemp.trainers.ppo.PPOConfig` or ``DPOConfig``, chosen by the
+``algorithm`` key) and ``trl.ModelConfig`` (model, LoRA/QLoRA). Every field can be overridden on the command
+line (``--max_steps 10``). Errors in a recipe (unknown keys, wrong types, impossible batch sizes) are reported
+on one line naming the recipe file.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Optional
+
+from rlemp.errors import RlempError
+
+ALGORITHMS = ("grpo", "ppo", "dpo")
+
+
+@dataclass
+class RlempArguments:
+    """rlemp's own recipe fields (the simulated users, rewards and curriculum)."""
+
+    algorithm: str = field(default="grpo", metadata={"help": "grpo, ppo or dpo"})
+    personas: str = field(default="simulators/personas/train.jsonl", metadata={"help": "training persona JSONL"})
+    eval_personas: Optional[str] = field(
+        default="simulators/personas/eval.jsonl", metadata={"help": "held-out personas for evaluation"}
+    )
+    simulator_backend: str = field(default="rule", metadata={"help": "rule, hf or openai"})
+    simulator_config: Optional[dict] = field(default=None, metadata={"help": "the backend's config mapping"})
+    max_turns: int = field(default=8, metadata={"help": "agent turns per conversation"})
+    max_turn_tokens: int = field(default=64, metadata={"help": "new tokens per agent turn"})
+    thinking: bool = field(default=False, metadata={"help": "<think>...</think> before each reply (RLVER)"})
+    rewards: Optional[list[dict]] = field(
+        default=None,
+        metadata={"help": "list of {name, weight, options}; default: emotion_final with weight 1"},
+    )
+    flr_model: Optional[str] = field(
+        default=None, metadata={"help": "scorer LM for the flr reward (default: the base model)"}
+    )
+    curriculum: Optional[dict] = field(default=None, metadata={"help": "curriculum block (schedule, ...)"})
+    max_failure_rate: float = field(
+        default=0.2, metadata={"help": "stop if more than this share of conversations fail in the simulator"}
+    )
+    eval_max_turns: Optional[int] = field(default=None, metadata={"help": "turns for evaluation (default max_turns)"})
+    eval_at_end: bool = field(default=True, metadata={"help": "evaluate the adapter on eval_personas at the end"})
+
+    def __post_init__(self):
+        if self.algorithm not in ALGORITHMS:
+            raise RlempError(f"algorithm: expected one of {', '.join(ALGORITHMS)}, got {self.algorithm!r}")
+        for name in ("max_turns", "max_turn_tokens"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or value < 1:
+                raise RlempError(f"{name}: expected a positive integer, got {value!r}")
+        if self.rewards is None:
+            self.rewards = [{"name": "emotion_final", "weight": 1.0}]
+        if not isinstance(self.rewards, list) or not all(isinstance(r, dict) and "name" in r for r in self.rewards):
+            raise RlempError("rewards: expected a list of mappings with at least a 'name'")
+        if self.curriculum is not None and not isinstance(self.curriculum, dict):
+            raise RlempError("curriculum: expected a mapping (schedule, ...)")
+
+
+def read_recipe(path: str | Path) -> dict[str, Any]:
+    """The recipe's mapping, with a one-line error for a missing or malformed file."""
+    import yaml
+
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise RlempError(f"{path}: recipe not found") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark else str(path)
+        raise RlempError(f"{where}: not valid YAML ({getattr(exc, 'problem', exc)})") from None
+    if not isinstance(data, dict):
+        raise RlempError(f"{path}: a recipe is a mapping of fields, got {type(data).__name__}")
+    return data
+
+
+def algorithm_config_class(algorithm: str):
+    if algorithm == "grpo":
+        from trl import GRPOConfig
+
+        return GRPOConfig
+    if algorithm == "ppo":
+        from rlemp.trainers.ppo import PPOConfig
+
+        return PPOConfig
+    if algorithm == "dpo":
+        from rlemp.trainers.dpo import RlempDPOConfig
+
+        return RlempDPOConfig
+    raise RlempError(f"algorithm: expected one of {', '.join(ALGORITHMS)}, got {algorithm!r}")
+
+
+def parse_recipe(argv: list[str]):
+    """``--config RECIPE.yaml [--field value ...]`` -> (rlemp args, training config, ModelConfig)."""
+    from trl import ModelConfig, TrlParser
+
+    config_path = _config_path(argv)
+    recipe = read_recipe(config_path) if config_path else {}
+    algorithm = _override(argv, "algorithm") or recipe.get("algorithm", "grpo")
+    config_class = algorithm_config_class(str(algorithm))
+    parser = TrlParser((RlempArguments, config_class, ModelConfig))
+    where = config_path or "command line"
+    try:
+        args, training_args, model_args = parser.parse_args_and_config(args=argv)
+    except RlempError as exc:
+        raise RlempError(f"{where}: {exc}") from None
+    except (ValueError, TypeError) as exc:
+        message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise RlempError(f"{where}: {message}") from None
+    except SystemExit as exc:  # argparse already printed its usage error
+        raise RlempError(f"{where}: invalid command-line arguments") from exc
+    _check_types(args, where)
+    if not model_args.model_name_or_path:
+        raise RlempError(f"{where}: model_name_or_path is required")
+    return args, training_args, model_args
+
+
+def _config_path(argv: list[str]) -> str | None:
+    for i, token in enumerate(argv):
+        if token == "--config" and i + 1 < len(argv):
+            return argv[i + 1]
+        if token.startswith("--config="):
+            return token.split("=", 1)[1]
+    return None
+
+
+def _override(argv: list[str], name: str) -> str | None:
+    for i, token in enumerate(argv):
+        if token == f"--{name}" and i + 1 < len(argv):
+            return argv[i + 1]
+        if token.startswith(f"--{name}="):
+            return token.split("=", 1)[1]
+    return None
+
+
+def _check_types(args: RlempArguments, where: str) -> None:
+    """YAML values bypass argparse's conversion: check the simple fields' types here."""
+    for f in dataclasses.fields(args):
+        value = getattr(args, f.name)
+        expected = {"str": str, "int": int, "float": (int, float), "bool": bool}.get(str(f.type))
+        if expected is not None and value is not None and not isinstance(value, expected):
+            raise RlempError(f"{where}: field '{f.name}': expected {f.type}, got {value!r}")

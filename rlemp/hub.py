@@ -1,0 +1,498 @@
+"""Publishing trained LoRA adapters to the Hugging Face Hub with a generated model card, and merging them.
+
+``publish_adapter`` is the one code path behind ``rlemp push`` and the trainer's ``push_to_hub: true``.
+It uploads an allowlist of files from the adapter folder (adapter weights and config, tokenizer files
+with the chat template, ``rlemp_recipe.yaml`` and ``rlemp_training.json``), the trajectory plot of the
+last evaluation and a ``README.md`` model card built with ``huggingface_hub.ModelCard`` from
+``templates/model_card.md``. Anything else in the folder (checkpoints, optimizer state, peft's own
+README) stays local.
+
+Decisions the issue left open:
+
+- The repo id must be ``OWNER/NAME``: the card and the loading snippet need the full id.
+- The base model named in the card's metadata and in the uploaded ``adapter_config.json`` is the
+  ``base_model`` argument if given, else the first Hub id among ``adapter_config.json``'s
+  ``base_model_name_or_path`` and ``rlemp_training.json``'s ``base_model``. A local path (the model was
+  trained from a local copy) cannot be a Hub ``base_model``: it is then left out of the metadata, kept
+  as is in ``adapter_config.json``, and a warning suggests ``--base-model``.
+- ``license`` and ``datasets`` come from ``rlemp_training.json`` (the ``license`` argument wins);
+  the license defaults to ``apache-2.0``, rlemp's own; datasets that are not Hub ids are left out.
+- ``evals`` holds one or two ``rlemp eval`` folders (first = before/base, last = after/adapter); the
+  model-index reports the last one. Two evaluations must share simulator, config hash, persona count
+  and turn limit, since a before/after table across different setups would mislead.
+- A dry run needs no token and contacts nothing; its folder must be new or empty so that every file in
+  it is part of the upload. A real push refuses to upload any file that contains the user's token.
+- Pushing to ``revision`` creates that branch first if it does not exist.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Optional, Sequence
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from rlemp.errors import InputError, RlempError, first_validation_error
+
+log = logging.getLogger(__name__)
+
+ADAPTER_FILES = ("adapter_config.json", "adapter_model.safetensors")
+TOKENIZER_FILES = (
+    "tokenizer.json",
+    "tokenizer_config.json",
+    "special_tokens_map.json",
+    "added_tokens.json",
+    "chat_template.jinja",
+    "chat_template.json",
+    "vocab.json",
+    "merges.txt",
+    "tokenizer.model",
+)
+RECIPE_FILE = "rlemp_recipe.yaml"
+TRAINING_FILE = "rlemp_training.json"
+PLOT_FILE = "trajectories.png"
+CARD_FILE = "README.md"
+CARD_TEMPLATE = Path(__file__).parent / "templates" / "model_card.md"
+DEFAULT_LICENSE = "apache-2.0"
+NO_TOKEN_MESSAGE = "no Hugging Face token: run `hf auth login` or set HF_TOKEN"
+
+# (key in metrics.json, label in the card, number format)
+EVAL_METRICS = (
+    ("sentient_score", "SentientScore (0-100)", "{:.1f}"),
+    ("success_rate", "success rate", "{:.3f}"),
+    ("failure_rate", "failure rate", "{:.3f}"),
+    ("mean_turns", "mean turns", "{:.2f}"),
+)
+TRAINING_SUMMARY_KEYS = ("algorithm", "rewards", "curriculum", "steps", "hardware")
+CARD_METADATA_KEYS = ("base_model", "license", "datasets")
+
+
+class SimulatorInfo(BaseModel):
+    """Which simulated users scored an evaluation."""
+
+    model_config = ConfigDict(extra="allow")
+
+    backend: str
+    config_hash: str
+    version: str
+
+
+class EvalMetrics(BaseModel):
+    """The parts of an ``rlemp eval`` folder's ``metrics.json`` that the model card reports."""
+
+    model_config = ConfigDict(extra="allow")
+
+    sentient_score: float = Field(ge=0, le=100)
+    success_rate: float
+    failure_rate: float
+    mean_turns: float
+    n_personas: int
+    model: str
+    adapter: Optional[str] = None
+    personas: str
+    simulator: SimulatorInfo
+    seed: int
+    max_turns: int
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """An ``rlemp eval`` output folder and its metrics."""
+
+    path: Path
+    metrics: EvalMetrics
+
+    @property
+    def plot(self) -> Optional[Path]:
+        plot = self.path / PLOT_FILE
+        return plot if plot.is_file() else None
+
+
+@dataclass(frozen=True)
+class AdapterFolder:
+    """A saved LoRA adapter: its config, the optional rlemp training summary and the files to upload."""
+
+    path: Path
+    config: dict[str, Any]
+    training: dict[str, Any]
+    files: list[str]  # the allowlisted files present, adapter files first
+
+
+@dataclass(frozen=True)
+class PublishResult:
+    """What ``publish_adapter`` uploaded (or, in a dry run, wrote)."""
+
+    repo_id: str
+    files: list[str]
+    folder: Optional[Path] = None  # the dry-run folder; None after a real push
+    commit_url: Optional[str] = None  # None in a dry run
+
+
+def check_repo_id(repo_id: str) -> str:
+    """The repo id if it is a valid ``OWNER/NAME`` model id, else a one-line RlempError."""
+    from huggingface_hub.errors import HFValidationError
+    from huggingface_hub.utils import validate_repo_id
+
+    try:
+        validate_repo_id(repo_id)
+    except HFValidationError as exc:
+        raise RlempError(f"bad repo id {repo_id!r}: {first_line(exc)}") from None
+    if repo_id.count("/") != 1:
+        raise RlempError(f"bad repo id {repo_id!r}: expected OWNER/NAME, e.g. my-user/qwen2.5-0.5b-rlemp-grpo")
+    return repo_id
+
+
+def hub_token() -> str:
+    """The token of ``hf auth login`` or ``HF_TOKEN``; a one-line RlempError when there is none."""
+    from huggingface_hub import get_token
+
+    token = get_token()
+    if not token:
+        raise RlempError(NO_TOKEN_MESSAGE)
+    return token
+
+
+def is_hub_id(name: str) -> bool:
+    """Whether a model reference looks like a Hub id rather than a local path."""
+    from huggingface_hub.errors import HFValidationError
+    from huggingface_hub.utils import validate_repo_id
+
+    if name.startswith((".", "~")) or Path(name).is_absolute():
+        return False
+    try:
+        validate_repo_id(name)
+    except HFValidationError:
+        return False
+    return True
+
+
+def read_json_object(path: Path) -> dict[str, Any]:
+    """A JSON file that must hold one object; InputError otherwise."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError(path, None, None, "file not found") from None
+    except json.JSONDecodeError as exc:
+        raise InputError(path, exc.lineno, None, f"not valid JSON ({exc.msg})") from None
+    if not isinstance(data, dict):
+        raise InputError(path, None, None, "expected a JSON object")
+    return data
+
+
+def read_adapter(adapter_dir: str | Path) -> AdapterFolder:
+    """Check an adapter folder (adapter_config.json and adapter_model.safetensors are required)."""
+    path = Path(adapter_dir)
+    if not path.is_dir():
+        raise InputError(path, None, None, "adapter folder not found")
+    for name in ADAPTER_FILES:
+        if not (path / name).is_file():
+            raise InputError(path, None, None, f"not a LoRA adapter folder: {name} is missing")
+    config = read_json_object(path / "adapter_config.json")
+    training = read_json_object(path / TRAINING_FILE) if (path / TRAINING_FILE).is_file() else {}
+    optional = (*TOKENIZER_FILES, RECIPE_FILE, TRAINING_FILE)
+    files = [*ADAPTER_FILES, *(name for name in optional if (path / name).is_file())]
+    return AdapterFolder(path=path, config=config, training=training, files=files)
+
+
+def read_evaluation(eval_dir: str | Path) -> Evaluation:
+    """An ``rlemp eval`` folder; InputError naming the field when its metrics.json is incomplete."""
+    path = Path(eval_dir)
+    metrics_file = path / "metrics.json"
+    if not path.is_dir():
+        raise InputError(path, None, None, "evaluation folder not found")
+    try:
+        metrics = EvalMetrics.model_validate(read_json_object(metrics_file))
+    except ValidationError as exc:
+        field_name, message = first_validation_error(exc)
+        raise InputError(metrics_file, None, field_name, message) from None
+    return Evaluation(path=path, metrics=metrics)
+
+
+def check_comparable(before: Evaluation, after: Evaluation) -> None:
+    """Refuse a before/after table across evaluations that were not run the same way."""
+    pairs = {
+        "simulator.backend": (before.metrics.simulator.backend, after.metrics.simulator.backend),
+        "simulator.config_hash": (before.metrics.simulator.config_hash, after.metrics.simulator.config_hash),
+        "n_personas": (before.metrics.n_personas, after.metrics.n_personas),
+        "max_turns": (before.metrics.max_turns, after.metrics.max_turns),
+    }
+    for name, (first, last) in pairs.items():
+        if first != last:
+            raise RlempError(
+                f"the two evaluations differ in {name} ({first!r} in {before.path}, {last!r} in {after.path}); "
+                "a before/after table needs the same personas and simulator"
+            )
+
+
+def resolve_base_model(adapter: AdapterFolder, base_model: Optional[str]) -> str:
+    """The base model to name on the Hub (see the module docstring for the order)."""
+    if base_model:
+        return base_model
+    recorded = [ref for ref in (adapter.config.get("base_model_name_or_path"), adapter.training.get("base_model"))
+                if isinstance(ref, str) and ref]
+    if not recorded:
+        raise InputError(adapter.path / "adapter_config.json", None, "base_model_name_or_path",
+                         "no base model recorded; pass --base-model with the base model's Hub id")
+    return next((ref for ref in recorded if is_hub_id(ref)), recorded[0])
+
+
+def format_value(value: Any) -> str:
+    """A training-summary value as one table cell."""
+    if isinstance(value, dict):
+        text = ", ".join(f"{key} {val}" for key, val in value.items())
+    elif isinstance(value, (list, tuple)):
+        text = ", ".join(map(str, value))
+    else:
+        text = str(value)
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def training_rows(training: dict[str, Any]) -> list[tuple[str, str]]:
+    """The recipe summary table: the known keys first, then any other setting the trainer recorded."""
+    labels = {"rewards": "rewards (weight)"}
+    keys = [k for k in TRAINING_SUMMARY_KEYS if k in training]
+    keys += [k for k in training if k not in TRAINING_SUMMARY_KEYS and k not in CARD_METADATA_KEYS]
+    return [(labels.get(key, key), format_value(training[key])) for key in keys]
+
+
+def evaluation_table(evals: Sequence[Evaluation]) -> tuple[list[str], list[list[str]]]:
+    """Header and rows of the evaluation table: one column per evaluation, plus the change for two."""
+    after = evals[-1].metrics
+    if len(evals) == 1:
+        header = ["metric", "this adapter"]
+        rows = [[label, fmt.format(getattr(after, key))] for key, label, fmt in EVAL_METRICS]
+        return header, rows
+    before = evals[0].metrics
+    header = ["metric", f"before (`{before.model}`)", "after (this adapter)", "change"]
+    rows = []
+    for key, label, fmt in EVAL_METRICS:
+        old, new = getattr(before, key), getattr(after, key)
+        rows.append([label, fmt.format(old), fmt.format(new), fmt.replace("{:", "{:+").format(new - old)])
+    return header, rows
+
+
+def eval_results(evaluation: Evaluation, model_name: str):
+    """The model-index entries (one per metric) of an evaluation, for the card's metadata."""
+    from huggingface_hub import EvalResult
+
+    metrics = evaluation.metrics
+    dataset_args = {
+        "n_personas": metrics.n_personas,
+        "simulator": metrics.simulator.backend,
+        "simulator_version": metrics.simulator.version,
+        "simulator_config_hash": metrics.simulator.config_hash,
+        "seed": metrics.seed,
+        "max_turns": metrics.max_turns,
+    }
+    return [
+        EvalResult(
+            task_type="text-generation",
+            task_name="Emotional support with simulated users",
+            dataset_type="rlemp-personas",
+            dataset_name=Path(metrics.personas).name,
+            dataset_args=dataset_args,
+            metric_type=key,
+            metric_name=label,
+            metric_value=getattr(metrics, key),
+        )
+        for key, label, _ in EVAL_METRICS
+    ]
+
+
+def build_model_card(
+    adapter: AdapterFolder,
+    repo_id: str,
+    base_model: str,
+    evals: Sequence[Evaluation] = (),
+    revision: Optional[str] = None,
+    license: Optional[str] = None,
+):
+    """The ``huggingface_hub.ModelCard`` of an adapter: metadata with a model-index, recipe, evaluation, usage."""
+    from huggingface_hub import ModelCard, ModelCardData
+
+    training = adapter.training
+    algorithm = training.get("algorithm")
+    model_name = repo_id.split("/")[-1]
+    datasets = training.get("datasets") or []
+    datasets = [d for d in ([datasets] if isinstance(datasets, str) else datasets) if is_hub_id(str(d))]
+    tags = ["rlemp", "trl", "peft", "lora", *([str(algorithm).lower()] if algorithm else [])]
+    card_data = ModelCardData(
+        base_model=base_model if is_hub_id(base_model) else None,
+        library_name="peft",
+        pipeline_tag="text-generation",
+        license=license or training.get("license") or DEFAULT_LICENSE,
+        tags=tags,
+        datasets=datasets or None,
+        model_name=model_name if evals else None,  # the model-index needs it; alone it is noise
+        eval_results=eval_results(evals[-1], model_name) if evals else None,
+    )
+    header, rows = evaluation_table(evals) if evals else ([], [])
+    return ModelCard.from_template(
+        card_data,
+        template_path=str(CARD_TEMPLATE),
+        model_name=model_name,
+        repo_id=repo_id,
+        revision_arg=f', revision="{revision}"' if revision else "",
+        base_model_label=base_model,
+        base_model_link=(f"[{base_model}](https://huggingface.co/{base_model})" if is_hub_id(base_model)
+                         else f"`{base_model}`"),
+        algorithm=algorithm,
+        training_rows=training_rows(training),
+        has_recipe=RECIPE_FILE in adapter.files,
+        eval_header=header,
+        eval_rows=rows,
+        after=evals[-1].metrics if evals else None,
+        personas_name=Path(evals[-1].metrics.personas).name if evals else None,
+        plot_file=PLOT_FILE if evals and evals[-1].plot else None,
+    )
+
+
+def plan_upload(
+    adapter: AdapterFolder,
+    repo_id: str,
+    evals: Sequence[Evaluation] = (),
+    revision: Optional[str] = None,
+    base_model: Optional[str] = None,
+    license: Optional[str] = None,
+) -> dict[str, Path | bytes]:
+    """Every file of the upload: name -> file to copy, or generated bytes. Logs what the upload lacks."""
+    base = resolve_base_model(adapter, base_model)
+    if not is_hub_id(base):
+        log.warning("base model %r is a local path, not a Hub id: the card's metadata leaves it out; "
+                    "pass --base-model with its Hub id", base)
+    plan: dict[str, Path | bytes] = {name: adapter.path / name for name in adapter.files}
+    if adapter.config.get("base_model_name_or_path") != base:
+        config = {**adapter.config, "base_model_name_or_path": base}
+        plan["adapter_config.json"] = (json.dumps(config, indent=2, sort_keys=True) + "\n").encode()
+    if not any(name in plan for name in TOKENIZER_FILES):
+        log.warning("%s has no tokenizer files: the upload has no tokenizer or chat template", adapter.path)
+    if evals and evals[-1].plot:
+        plan[PLOT_FILE] = evals[-1].plot
+    card = build_model_card(adapter, repo_id, base, evals, revision=revision, license=license)
+    plan[CARD_FILE] = str(card).encode()
+    return plan
+
+
+def refuse_token(plan: dict[str, Path | bytes], token: str) -> None:
+    """A RlempError if any file of the upload contains the token, so it can never be published."""
+    needle = token.encode()
+    for name, source in plan.items():
+        data = source if isinstance(source, bytes) else source.read_bytes()
+        if needle in data:
+            where = name if isinstance(source, bytes) else str(source)
+            raise RlempError(f"refusing to upload: {where} contains your Hugging Face token; remove it first")
+
+
+def write_plan(plan: dict[str, Path | bytes], folder: Path) -> list[str]:
+    """Write the upload into a folder; the names written, sorted."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, source in plan.items():
+        if isinstance(source, bytes):
+            (folder / name).write_bytes(source)
+        else:
+            shutil.copyfile(source, folder / name)
+    return sorted(plan)
+
+
+def publish_adapter(
+    adapter_dir: str | Path,
+    repo_id: str,
+    evals: Sequence[str | Path] = (),
+    private: bool = False,
+    revision: Optional[str] = None,
+    dry_run_dir: Optional[str | Path] = None,
+    api=None,
+    base_model: Optional[str] = None,
+    license: Optional[str] = None,
+) -> PublishResult:
+    """Upload an adapter with its tokenizer, recipe and a generated model card to ``repo_id``.
+
+    ``evals`` are one or two ``rlemp eval`` folders (before, after). With ``dry_run_dir`` the upload is
+    written there and nothing is contacted. ``api`` is an ``huggingface_hub.HfApi`` (default: a new one).
+    """
+    check_repo_id(repo_id)
+    if len(evals) > 2:
+        raise RlempError(f"give at most two evaluations (before and after), got {len(evals)}")
+    folder = Path(dry_run_dir) if dry_run_dir is not None else None
+    if folder is not None and folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
+        raise RlempError(f"{folder}: the dry-run folder must be new or empty")
+    token = None if folder is not None else hub_token()
+    adapter = read_adapter(adapter_dir)
+    evaluations = [read_evaluation(path) for path in evals]
+    if len(evaluations) == 2:
+        check_comparable(*evaluations)
+    plan = plan_upload(adapter, repo_id, evaluations, revision=revision, base_model=base_model, license=license)
+
+    if folder is not None:
+        files = write_plan(plan, folder)
+        log.info("dry run: wrote %d files for %s to %s", len(files), repo_id, folder)
+        return PublishResult(repo_id=repo_id, files=files, folder=folder)
+
+    refuse_token(plan, token)
+    if api is None:
+        from huggingface_hub import HfApi
+
+        api = HfApi()
+    with tempfile.TemporaryDirectory(prefix="rlemp-push-") as staging:
+        files = write_plan(plan, Path(staging))
+        try:
+            api.create_repo(repo_id, token=token, private=private, exist_ok=True, repo_type="model")
+            if revision:
+                api.create_branch(repo_id, branch=revision, token=token, exist_ok=True, repo_type="model")
+            commit = api.upload_folder(
+                repo_id=repo_id,
+                folder_path=staging,
+                revision=revision,
+                token=token,
+                repo_type="model",
+                commit_message=f"Upload rlemp adapter ({adapter.training.get('algorithm', 'LoRA')})",
+            )
+        except OSError as exc:  # HfHubHTTPError and OfflineModeIsEnabled are OSErrors
+            raise RlempError(f"Hugging Face Hub push to {repo_id} failed: {first_line(exc)}") from None
+    log.info("pushed %d files to %s", len(files), repo_id)
+    return PublishResult(repo_id=repo_id, files=files, commit_url=str(commit.commit_url))
+
+
+def merge_adapter(adapter_dir: str | Path, out_dir: str | Path, base_model: Optional[str] = None) -> Path:
+    """Merge a LoRA adapter into its base model (peft ``merge_and_unload``) and save model + tokenizer.
+
+    The base is ``base_model`` if given, else the adapter's ``base_model_name_or_path``. The tokenizer
+    comes from the adapter folder when it has one (it carries the chat template), else from the base.
+    The recipe and training summary are copied along so the merged model keeps its provenance.
+    """
+    adapter = read_adapter(adapter_dir)
+    base = base_model or adapter.config.get("base_model_name_or_path")
+    if not base:
+        raise InputError(adapter.path / "adapter_config.json", None, "base_model_name_or_path",
+                         "no base model recorded; pass --base-model")
+    out = Path(out_dir)
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise RlempError(f"{out}: the output folder must be new or empty")
+
+    from peft import PeftModel
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    try:
+        model = AutoModelForCausalLM.from_pretrained(base)
+    except (OSError, ValueError) as exc:
+        raise RlempError(f"cannot load base model {base!r}: {first_line(exc)}") from None
+    merged = PeftModel.from_pretrained(model, adapter.path).merge_and_unload()
+    merged.save_pretrained(out)
+    has_tokenizer = any(name in adapter.files for name in TOKENIZER_FILES)
+    AutoTokenizer.from_pretrained(adapter.path if has_tokenizer else base).save_pretrained(out)
+    for name in (RECIPE_FILE, TRAINING_FILE):
+        if name in adapter.files:
+            shutil.copyfile(adapter.path / name, out / name)
+    log.info("merged %s into %s and saved it to %s", adapter.path, base, out)
+    return out
+
+
+def first_line(exc: BaseException) -> str:
+    """An exception's message cut to its first non-empty line, for one-line errors."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    return lines[0] if lines else type(exc).__name__

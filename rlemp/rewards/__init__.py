@@ -1,0 +1,305 @@
+"""Reward functions with TRL's signature, a registry of them by name, and the weighted composition.
+
+Every reward is a callable ``f(prompts, completions, **columns) -> list[float | None]``, one value per
+completion, as ``GRPOTrainer`` calls it. The multi-turn rollout forwards the column ``transcript`` (a
+:class:`~rlemp.transcript.Transcript` or its dict form, one per completion); rewards that judge the agent's
+text read ``transcript.turns[*].agent`` (the reply the user saw, thoughts stripped) when it is there and the
+completion text otherwise. ``None`` means "does not apply to this sample": TRL turns it into NaN and leaves it
+out of the weighted sum (``nansum``); :func:`combine` does the same for rlemp's own PPO/DPO code.
+
+Registered names (``REWARDS``) and the options each accepts:
+
+================== =====================================================================================
+``emotion_final``  final emotion / 100 (RLVER); ``success_bonus``, ``failure_bonus``
+``emotion_delta``  per-turn emotion change / 100, summed; same options
+``emotion_turn_credit`` per-turn change mixed with the discounted return; also ``alpha``, ``gamma``
+``flr``            follow-up likelihood; ``model``, ``positives``, ``negatives``, ``batch_size``,
+                   ``max_context_tokens``, ``system``, ``share_context``
+``format``         ``<think>`` template well-formedness; ``thinking``, ``reward``, ``penalty``
+``length``         length guard on the reply; ``min_words``, ``max_words``, ``penalty``
+``safety``         manipulation / unhealthy-attachment penalty; ``penalty``, ``categories``
+================== =====================================================================================
+
+The three emotion shapings are separate names (not one ``emotion`` with a ``shaping`` option) so that each
+is logged under its own name. :func:`build_reward` returns an object whose ``__name__`` is the registered
+name: TRL logs every reward function under that name, so each component shows up separately in training logs.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Callable, Mapping, Optional, Sequence
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from rlemp.chat import split_thoughts
+from rlemp.errors import RlempError, first_validation_error
+from rlemp.transcript import Transcript
+
+RewardValue = Optional[float]
+
+
+# --- the inputs every reward reads -------------------------------------------------------------------------
+
+
+def as_transcript(value: Any) -> Transcript | None:
+    """A transcript column entry as a :class:`Transcript` (dicts are validated), or None when absent."""
+    if value is None or isinstance(value, Transcript):
+        return value
+    if isinstance(value, Mapping):
+        try:
+            return Transcript.model_validate(dict(value))
+        except ValidationError as exc:
+            field, message = first_validation_error(exc)
+            raise RlempError(f"reward input 'transcript': field '{field}': {message}") from None
+    raise RlempError(f"reward input 'transcript': expected a Transcript or a dict, got {type(value).__name__}")
+
+
+def transcripts_column(columns: Mapping[str, Any], n: int) -> list[Transcript | None]:
+    """The ``transcript`` keyword column as one entry per completion (all None when the column is absent)."""
+    column = columns.get("transcript")
+    if column is None:
+        return [None] * n
+    if isinstance(column, (Transcript, Mapping)) or len(column) != n:
+        raise RlempError(f"reward input 'transcript': expected a list of {n} transcripts, one per completion")
+    return [as_transcript(value) for value in column]
+
+
+def message_text(content: Any) -> str:
+    """The text of one chat message's content: a string, or a list of ``{"type": "text", "text": ...}`` parts."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "".join(part["text"] for part in content if isinstance(part, Mapping) and part.get("type") == "text")
+    raise RlempError(f"reward input: message content must be text, got {type(content).__name__}")
+
+
+def completion_text(completion: Any) -> str:
+    """A completion as text: a plain string, or the assistant messages of a TRL conversational completion
+    joined by blank lines."""
+    if isinstance(completion, str):
+        return completion
+    if isinstance(completion, list) and all(isinstance(m, Mapping) for m in completion):
+        for message in completion:
+            if "content" not in message:
+                raise RlempError("reward input 'completions': a message has no 'content'")
+        return "\n\n".join(message_text(m["content"]) for m in completion if m.get("role", "assistant") == "assistant")
+    raise RlempError(
+        f"reward input 'completions': expected a string or a list of messages, got {type(completion).__name__}"
+    )
+
+
+def agent_replies(completion: Any, transcript: Transcript | None) -> list[str]:
+    """The replies the user saw: every turn's reply from the transcript when it has turns, else the completion
+    text with its thoughts stripped (one reply)."""
+    if transcript is not None and transcript.turns:
+        return [turn.agent for turn in transcript.turns]
+    return [split_thoughts(completion_text(completion))[1]]
+
+
+def check_batch(prompts: Sequence[Any] | None, completions: Sequence[Any]) -> int:
+    """The batch size; prompts (when given) must match the completions one to one."""
+    if isinstance(completions, str) or not isinstance(completions, Sequence):
+        raise RlempError("reward input 'completions': expected a list with one completion per sample")
+    if prompts is not None and len(prompts) != len(completions):
+        raise RlempError(f"reward input: {len(prompts)} prompts but {len(completions)} completions")
+    return len(completions)
+
+
+# --- registry ------------------------------------------------------------------------------------------------
+
+
+class RewardSpec(BaseModel):
+    """One reward of a recipe: its registered name, its weight in the sum, and its options."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    weight: float = 1.0
+    options: dict[str, Any] = Field(default_factory=dict)
+
+
+def validate_options(name: str, options_class: type[BaseModel], options: Mapping[str, Any]) -> BaseModel:
+    """Validate a reward's options; an unknown or bad option is a one-line :class:`RlempError`."""
+    try:
+        return options_class.model_validate(dict(options))
+    except ValidationError as exc:
+        field, message = first_validation_error(exc)
+        where = f"option '{field}'" if field else "options"
+        raise RlempError(f"reward '{name}' {where}: {message}") from None
+
+
+def _emotion(shaping: str) -> Callable[..., Callable]:
+    def factory(**options):
+        from rlemp.rewards.emotion import EmotionReward
+
+        return EmotionReward(shaping, **options)
+
+    return factory
+
+
+def _flr(scorer_model=None, tokenizer=None, **options):
+    from rlemp.rewards.flr import FollowUpLikelihood
+
+    return FollowUpLikelihood.from_options(options, scorer_model=scorer_model, tokenizer=tokenizer)
+
+
+def _format(**options):
+    from rlemp.rewards.format import FormatReward
+
+    return FormatReward(**options)
+
+
+def _length(**options):
+    from rlemp.rewards.format import LengthReward
+
+    return LengthReward(**options)
+
+
+def _safety(**options):
+    from rlemp.rewards.safety import SafetyPenalty
+
+    return SafetyPenalty(**options)
+
+
+# name -> factory(**options); only ``flr`` also takes ``scorer_model`` and ``tokenizer``
+REWARDS: dict[str, Callable[..., Callable]] = {
+    "emotion_final": _emotion("final"),
+    "emotion_delta": _emotion("delta"),
+    "emotion_turn_credit": _emotion("turn_credit"),
+    "flr": _flr,
+    "format": _format,
+    "length": _length,
+    "safety": _safety,
+}
+NEEDS_SCORER = ("flr",)
+
+
+def build_reward(name: str, scorer_model=None, tokenizer=None, **options) -> Callable:
+    """The reward function registered as ``name``, built with ``options``; its ``__name__`` is ``name``.
+
+    ``scorer_model``/``tokenizer`` are the scorer LM for ``flr`` (ignored by the others); ``flr`` may instead
+    name a model folder with the option ``model``.
+    """
+    if name not in REWARDS:
+        raise RlempError(f"unknown reward {name!r}; choose from {', '.join(REWARDS)}")
+    if name in NEEDS_SCORER:
+        return REWARDS[name](scorer_model=scorer_model, tokenizer=tokenizer, **options)
+    return REWARDS[name](**options)
+
+
+def parse_specs(specs: Sequence[RewardSpec | Mapping[str, Any] | str]) -> list[RewardSpec]:
+    """Specs from RewardSpec objects, dicts (as in a recipe) or bare names (weight 1, default options)."""
+    parsed = []
+    for index, spec in enumerate(specs):
+        if isinstance(spec, str):
+            spec = RewardSpec(name=spec)
+        elif not isinstance(spec, RewardSpec):
+            try:
+                spec = RewardSpec.model_validate(spec)
+            except ValidationError as exc:
+                field, message = first_validation_error(exc)
+                raise RlempError(f"reward {index + 1}: field '{field}': {message}") from None
+        parsed.append(spec)
+    names = [s.name for s in parsed]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise RlempError(f"reward {duplicates[0]!r} listed twice; each reward is logged by name, list it once")
+    return parsed
+
+
+def build_rewards(
+    specs: Sequence[RewardSpec | Mapping[str, Any] | str], scorer_model=None, tokenizer=None
+) -> tuple[list[Callable], list[float]]:
+    """``(reward_funcs, reward_weights)`` for ``GRPOTrainer(reward_funcs=...)`` and ``GRPOConfig.reward_weights``."""
+    parsed = parse_specs(specs)
+    if not parsed:
+        raise RlempError("no rewards given")
+    funcs = [build_reward(s.name, scorer_model=scorer_model, tokenizer=tokenizer, **s.options) for s in parsed]
+    return funcs, [s.weight for s in parsed]
+
+
+# --- composition ---------------------------------------------------------------------------------------------
+
+
+def evaluate_rewards(
+    funcs: Sequence[Callable], prompts: Sequence[Any], completions: Sequence[Any], **columns
+) -> dict[str, list[RewardValue]]:
+    """Every reward function on one batch, by name: the separately logged components."""
+    results: dict[str, list[RewardValue]] = {}
+    for func in funcs:
+        values = list(func(prompts=prompts, completions=completions, **columns))
+        if len(values) != len(completions):
+            raise RlempError(f"reward '{func.__name__}' returned {len(values)} values for {len(completions)} samples")
+        results[func.__name__] = values
+    return results
+
+
+def combine(values_per_func: Sequence[Sequence[RewardValue]], weights: Sequence[float]) -> list[float]:
+    """The weighted sum per sample, as TRL computes it: a None (or NaN) component is skipped (``nansum``);
+    a sample where every component is None gets NaN (TRL marks it unscorable and gives it no advantage)."""
+    if len(values_per_func) != len(weights):
+        raise RlempError(f"{len(weights)} weights for {len(values_per_func)} reward functions")
+    if not values_per_func:
+        raise RlempError("no reward values to combine")
+    n = len(values_per_func[0])
+    if any(len(values) != n for values in values_per_func):
+        raise RlempError("every reward function must give one value per sample")
+    combined = []
+    for sample in range(n):
+        present = [
+            (w, values[sample])
+            for w, values in zip(weights, values_per_func)
+            if values[sample] is not None and not math.isnan(values[sample])
+        ]
+        combined.append(sum(w * v for w, v in present) if present else math.nan)
+    return combined
+
+
+def rewards_from_names(names: str | Sequence[str], model_dir: str | None = None) -> list[Callable]:
+    """Reward functions from names (a list or a comma-separated string, as the CLI's ``--reward``), default
+    options; ``flr`` loads its scorer from ``model_dir``."""
+    if isinstance(names, str):
+        names = [name.strip() for name in names.split(",") if name.strip()]
+    specs = [
+        RewardSpec(name=name, options={"model": str(model_dir)} if name in NEEDS_SCORER and model_dir else {})
+        for name in names
+    ]
+    return build_rewards(specs)[0]
+
+
+def score_transcripts(funcs: Sequence[Callable], transcripts: Sequence[Transcript]) -> dict[str, dict[str, Any]]:
+    """``{name: {"mean": float | None, "per_persona": {persona_id: float | None}}}`` over finished transcripts.
+
+    Each reward sees prompt = the opening message and completion = the agent's raw replies (thoughts
+    included) joined by blank lines, plus the transcript. ``mean`` averages the values that apply (not None);
+    it is None when none does (or there is no transcript).
+    """
+    from rlemp.rewards.format import raw_reply
+
+    prompts = [t.opening for t in transcripts]
+    completions = ["\n\n".join(raw_reply(turn) for turn in t.turns) for t in transcripts]
+    values = evaluate_rewards(funcs, prompts, completions, transcript=list(transcripts))
+    report = {}
+    for name, per_sample in values.items():
+        present = [v for v in per_sample if v is not None]
+        report[name] = {
+            "mean": sum(present) / len(present) if present else None,
+            "per_persona": {t.persona_id: v for t, v in zip(transcripts, per_sample)},
+        }
+    return report
+
+
+__all__ = [
+    "REWARDS",
+    "RewardSpec",
+    "as_transcript",
+    "build_reward",
+    "build_rewards",
+    "combine",
+    "completion_text",
+    "evaluate_rewards",
+    "rewards_from_names",
+    "score_transcripts",
+    "transcripts_column",
+]

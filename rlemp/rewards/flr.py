@@ -1,0 +1,271 @@
+"""Follow-up likelihood reward (FLR): how likely a scorer LM finds it that the user answers the agent's reply
+with a grateful follow-up rather than a frustrated one.
+
+The scorer (any local causal LM with a chat template; the policy's reference model works) reads the
+chat-templated conversation, the agent's reply as the assistant message and the header of the user's next
+message; a follow-up's score is the mean log-probability of its tokens under teacher forcing (its text only,
+not the end-of-turn token). The reward is the mean score of the positive follow-ups minus the mean score of
+the negative ones.
+
+Batching. Context and follow-up are tokenized apart and concatenated (the user header ends in a newline in
+the usual templates, so the split does not change tokenization). With ``share_context=True`` (default) each
+group of samples runs one forward pass over the right-padded contexts (logits kept only at each context's
+last token), the KV cache is repeated over the follow-ups (``Cache.batch_repeat_interleave``) and one more
+forward pass scores every (sample, follow-up) pair against the cached context, with ``position_ids``
+continuing each context. ``share_context=False`` runs one padded batch of full ``context + follow-up``
+sequences instead (for models whose cache cannot be repeated). Either way there is no loop over follow-ups:
+``batch_size`` bounds the (sample, follow-up) rows of one forward pass, and a group holds at least one sample.
+A context longer than ``max_context_tokens`` keeps its last tokens. The scorer runs in eval mode under
+``torch.no_grad()`` and is put back in its previous mode afterwards.
+
+As a reward function it scores every agent turn of a transcript in its own context (the conversation up to
+that reply) and averages over the turns; without a transcript it scores the completion (thoughts stripped)
+as the reply to the prompt (a string prompt is the user's message). It always applies (never None).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from rlemp.chat import split_thoughts
+from rlemp.errors import InputError, RlempError
+from rlemp.rewards import check_batch, completion_text, message_text, transcripts_column, validate_options
+
+# The follow-up sets ship beside the package in the checkout (rlemp is installed editable, as rlemp.tiny notes).
+FOLLOWUPS_DIR = Path(__file__).resolve().parents[2] / "simulators" / "followups"
+_SENTINEL = "<<rlemp-follow-up>>"
+
+FollowUps = Sequence[str] | str | Path | None
+
+
+def read_followups(path: str | Path) -> list[str]:
+    """Follow-ups from a text file: one per line; blank lines and lines starting with ``#`` are skipped."""
+    path = Path(path)
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        raise InputError(path, None, None, "file not found") from None
+    except (UnicodeDecodeError, IsADirectoryError):
+        raise InputError(path, None, None, "expected a UTF-8 text file with one follow-up per line") from None
+    followups = [line.strip() for line in lines if line.strip() and not line.strip().startswith("#")]
+    if not followups:
+        raise InputError(path, None, None, "no follow-ups in file")
+    return followups
+
+
+def load_followups(source: FollowUps, kind: str) -> list[str]:
+    """A follow-up set: None -> the shipped ``simulators/followups/{kind}.txt``; a path -> that file; a list ->
+    the list itself."""
+    if source is None:
+        return read_followups(FOLLOWUPS_DIR / f"{kind}.txt")
+    if isinstance(source, (str, Path)):
+        return read_followups(source)
+    followups = [f.strip() if isinstance(f, str) else f for f in source]
+    if not followups or not all(isinstance(f, str) and f for f in followups):
+        raise RlempError(f"flr {kind} follow-ups: expected a non-empty list of non-empty strings")
+    return followups
+
+
+class FlrOptions(BaseModel):
+    """Options of the registered ``flr`` reward (``model`` names a folder to load the scorer from)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    model: str | None = None
+    positives: list[str] | str | None = None
+    negatives: list[str] | str | None = None
+    batch_size: int = Field(64, ge=1)
+    max_context_tokens: int = Field(1024, ge=1)
+    system: str | None = None
+    share_context: bool = True
+
+
+def load_scorer(model_dir: str | Path):
+    """``(model, tokenizer)`` from a local model folder."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(model_dir)
+        model = AutoModelForCausalLM.from_pretrained(model_dir)
+    except (OSError, ValueError) as exc:
+        raise RlempError(f"cannot load scorer model from {model_dir}: {str(exc).splitlines()[0]}") from None
+    return model, tokenizer
+
+
+class FollowUpLikelihood:
+    """The FLR reward function; also ``score(contexts_messages, replies)`` and per-follow-up
+    ``followup_scores`` for direct use."""
+
+    def __init__(
+        self,
+        model,
+        tokenizer,
+        positives: FollowUps = None,
+        negatives: FollowUps = None,
+        batch_size: int = 64,
+        max_context_tokens: int = 1024,
+        system: str | None = None,
+        share_context: bool = True,
+    ):
+        if getattr(tokenizer, "chat_template", None) is None:
+            raise RlempError("flr: the scorer's tokenizer has no chat template")
+        if batch_size < 1 or max_context_tokens < 1:
+            raise RlempError("flr: batch_size and max_context_tokens must be at least 1")
+        self.__name__ = "flr"
+        self.model, self.tokenizer = model, tokenizer
+        self.positives = load_followups(positives, "positive")
+        self.negatives = load_followups(negatives, "negative")
+        self.batch_size, self.max_context_tokens = batch_size, max_context_tokens
+        self.system, self.share_context = system, share_context
+        self.followup_ids = [self._encode(text) for text in self.positives + self.negatives]
+        for text, ids in zip(self.positives + self.negatives, self.followup_ids):
+            if not ids:
+                raise RlempError(f"flr: follow-up {text!r} has no tokens")
+        pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+        self.pad_id = pad if pad is not None else 0
+
+    @classmethod
+    def from_options(cls, options: Mapping[str, Any], scorer_model=None, tokenizer=None) -> "FollowUpLikelihood":
+        """Build from registry options; the scorer is ``options["model"]`` (a folder) or the given model."""
+        opts = validate_options("flr", FlrOptions, options).model_dump()
+        model_dir = opts.pop("model")
+        if model_dir is not None:
+            scorer_model, tokenizer = load_scorer(model_dir)
+        if scorer_model is None or tokenizer is None:
+            raise RlempError("reward 'flr' needs a scorer model: give --model DIR, the option 'model', "
+                             "or a scorer model and tokenizer")
+        return cls(scorer_model, tokenizer, **opts)
+
+    # --- tokenization ---------------------------------------------------------------------------------------
+
+    def _encode(self, text: str) -> list[int]:
+        return self.tokenizer(text, add_special_tokens=False)["input_ids"]
+
+    def context_ids(self, messages: Sequence[Mapping[str, Any]], reply: str) -> list[int]:
+        """Tokens of the conversation, the reply as assistant message and the user header, keeping the last
+        ``max_context_tokens``."""
+        if not all(isinstance(m, Mapping) and "role" in m and "content" in m for m in messages):
+            raise RlempError("flr: every context message needs a 'role' and a 'content'")
+        msgs = [{"role": m["role"], "content": message_text(m["content"])} for m in messages]
+        if self.system and not (msgs and msgs[0]["role"] == "system"):
+            msgs.insert(0, {"role": "system", "content": self.system})
+        msgs += [{"role": "assistant", "content": reply}, {"role": "user", "content": _SENTINEL}]
+        text = self.tokenizer.apply_chat_template(msgs, tokenize=False)
+        if _SENTINEL not in text:
+            raise RlempError("flr: the scorer's chat template dropped the user's message")
+        return self._encode(text[: text.rindex(_SENTINEL)])[-self.max_context_tokens:]
+
+    # --- scoring --------------------------------------------------------------------------------------------
+
+    def followup_scores(self, contexts: Sequence[Sequence[int]]):
+        """Mean token log-probability of every follow-up after every context: a ``(len(contexts), F)`` float
+        tensor, positives first, in the order of ``self.positives + self.negatives``."""
+        import torch
+
+        if not contexts:
+            return torch.zeros(0, len(self.followup_ids))
+        model = self.model
+        was_training = model.training
+        model.eval()
+        try:
+            with torch.no_grad():
+                if self.share_context:
+                    per_group = max(1, self.batch_size // len(self.followup_ids))
+                    parts = [self._score_shared(contexts[i:i + per_group]) for i in range(0, len(contexts), per_group)]
+                    return torch.cat(parts)
+                pairs = [(c, f) for c in range(len(contexts)) for f in range(len(self.followup_ids))]
+                scores = torch.cat([
+                    self._score_flat(contexts, pairs[i:i + self.batch_size])
+                    for i in range(0, len(pairs), self.batch_size)
+                ])
+                return scores.view(len(contexts), len(self.followup_ids))
+        finally:
+            model.train(was_training)
+
+    def _padded(self, sequences: Sequence[Sequence[int]]):
+        """Right-padded ids, attention mask and lengths."""
+        import torch
+
+        lengths = torch.tensor([len(s) for s in sequences])
+        ids = torch.full((len(sequences), int(lengths.max())), self.pad_id, dtype=torch.long)
+        for row, seq in enumerate(sequences):
+            ids[row, : len(seq)] = torch.tensor(seq, dtype=torch.long)
+        mask = (torch.arange(ids.shape[1])[None, :] < lengths[:, None]).long()
+        device = self.model.device
+        return ids.to(device), mask.to(device), lengths.to(device)
+
+    def _score_shared(self, contexts: Sequence[Sequence[int]]):
+        """One forward over the contexts, then one over all follow-ups against the repeated KV cache."""
+        import torch
+
+        n_follow = len(self.followup_ids)
+        ctx, ctx_mask, ctx_len = self._padded(contexts)
+        out = self.model(input_ids=ctx, attention_mask=ctx_mask, use_cache=True,
+                         logits_to_keep=(ctx_len - 1)[:, None])
+        first_logp = torch.log_softmax(out.logits[:, 0].float(), dim=-1)  # (S, V): predicts each follow-up's first token
+        cache = out.past_key_values
+        cache.batch_repeat_interleave(n_follow)
+        fol, fol_mask, fol_len = self._padded(self.followup_ids)
+        groups = len(contexts)
+        fol, fol_mask = fol.repeat(groups, 1), fol_mask.repeat(groups, 1)
+        positions = ctx_len.repeat_interleave(n_follow)[:, None] + torch.arange(fol.shape[1], device=fol.device)
+        out = self.model(input_ids=fol, attention_mask=torch.cat([ctx_mask.repeat_interleave(n_follow, 0), fol_mask], 1),
+                         position_ids=positions, past_key_values=cache, use_cache=True)
+        first = first_logp.repeat_interleave(n_follow, 0).gather(1, fol[:, :1]).squeeze(1)
+        rest = torch.log_softmax(out.logits[:, :-1].float(), dim=-1).gather(2, fol[:, 1:, None]).squeeze(2)
+        total = first + (rest * fol_mask[:, 1:]).sum(1)
+        return (total / fol_len.repeat(groups)).view(groups, n_follow).cpu()
+
+    def _score_flat(self, contexts: Sequence[Sequence[int]], pairs: Sequence[tuple[int, int]]):
+        """One forward over padded ``context + follow-up`` rows; logits kept only where follow-up tokens are predicted."""
+        import torch
+
+        seqs = [list(contexts[c]) + self.followup_ids[f] for c, f in pairs]
+        ids, mask, seq_len = self._padded(seqs)
+        ctx_len = torch.tensor([len(contexts[c]) for c, _ in pairs], device=ids.device)
+        fol_len = seq_len - ctx_len
+        steps = torch.arange(int(fol_len.max()), device=ids.device)[None, :]
+        keep = (ctx_len[:, None] - 1 + steps).clamp(max=ids.shape[1] - 1)  # position t predicts token t + 1
+        out = self.model(input_ids=ids, attention_mask=mask, logits_to_keep=keep)
+        targets = ids.gather(1, (keep + 1).clamp(max=ids.shape[1] - 1))
+        logp = torch.log_softmax(out.logits.float(), dim=-1).gather(2, targets[..., None]).squeeze(2)
+        valid = steps < fol_len[:, None]
+        return ((logp * valid).sum(1) / fol_len).cpu()
+
+    def score(self, contexts_messages: Sequence[Sequence[Mapping[str, Any]]], replies: Sequence[str]) -> list[float]:
+        """FLR of each reply after its conversation (chat messages before the reply): mean positive score
+        minus mean negative score."""
+        if len(contexts_messages) != len(replies):
+            raise RlempError(f"flr: {len(contexts_messages)} contexts but {len(replies)} replies")
+        scores = self.followup_scores([self.context_ids(m, r) for m, r in zip(contexts_messages, replies)])
+        n_pos = len(self.positives)
+        return (scores[:, :n_pos].mean(1) - scores[:, n_pos:].mean(1)).tolist()
+
+    # --- reward function ------------------------------------------------------------------------------------
+
+    def __call__(self, prompts: Sequence[Any] | None, completions: Sequence[Any], **columns: Any) -> list[float]:
+        n = check_batch(prompts, completions)
+        contexts, replies, owner = [], [], []
+        for i, (completion, transcript) in enumerate(zip(completions, transcripts_column(columns, n))):
+            if transcript is not None and transcript.turns:
+                messages = transcript.messages()
+                for t, turn in enumerate(transcript.turns):
+                    contexts.append(messages[: 1 + 2 * t])
+                    replies.append(turn.agent)
+                    owner.append(i)
+                continue
+            if prompts is None:
+                raise RlempError("flr needs the prompts or a transcript for every completion")
+            prompt = prompts[i]
+            contexts.append([{"role": "user", "content": prompt}] if isinstance(prompt, str) else list(prompt))
+            replies.append(split_thoughts(completion_text(completion))[1])
+            owner.append(i)
+        values = self.score(contexts, replies)
+        totals, counts = [0.0] * n, [0] * n
+        for i, value in zip(owner, values):
+            totals[i] += value
+            counts[i] += 1
+        return [total / count for total, count in zip(totals, counts)]

@@ -1,0 +1,269 @@
+"""Rollouts: many conversations between a policy and simulated users, advanced one turn at a time together.
+
+The loop is the same for every policy: each turn, every open conversation asks the policy for a reply in
+one batched call, the simulator answers them all with ``step_many``, and finished conversations drop out.
+A conversation whose simulator call failed (``SimulatorError``) is dropped from the batch and counted.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Callable, Sequence
+
+from rlemp.personas import Persona
+from rlemp.simulators.base import SimulatorError, UserSimulator
+from rlemp.transcript import Transcript
+
+logger = logging.getLogger(__name__)
+
+# A policy maps the open conversations to one reply each (thoughts may lead the reply, see rlemp.chat).
+Policy = Callable[[Sequence[Transcript]], Sequence[str]]
+
+
+@dataclass
+class RolloutResult:
+    transcripts: list[Transcript]  # every conversation, in the order of the input
+    failures: dict[int, SimulatorError] = field(default_factory=dict)  # index -> why it was dropped
+
+    @property
+    def finished(self) -> list[Transcript]:
+        """The conversations that were not dropped."""
+        return [t for i, t in enumerate(self.transcripts) if i not in self.failures]
+
+
+def run_conversations(
+    simulator: UserSimulator,
+    personas: Sequence[Persona],
+    policy: Policy,
+    seeds: Sequence[int] | int = 0,
+    max_turns: int = 8,
+    on_turn: Callable[[int, int], None] | None = None,
+) -> RolloutResult:
+    """Run one conversation per persona until each ends; ``seeds`` is one seed for all or one per persona.
+
+    ``on_turn(turn, n_open)`` is called after every turn (for progress bars).
+    """
+    from rlemp.chat import split_thoughts
+
+    if isinstance(seeds, int):
+        seeds = [seeds] * len(personas)
+    transcripts = [simulator.start(p, s, max_turns) for p, s in zip(personas, seeds, strict=True)]
+    failures: dict[int, SimulatorError] = {}
+    open_ids = list(range(len(transcripts)))
+    turn = 0
+    while open_ids:
+        batch = [transcripts[i] for i in open_ids]
+        split = [split_thoughts(r) for r in policy(batch)]
+        results = simulator.step_many(batch, [reply for _, reply in split], [th for th, _ in split])
+        still_open = []
+        for i, result in zip(open_ids, results):
+            if isinstance(result, SimulatorError):
+                logger.warning("dropping conversation with persona %s: %s", transcripts[i].persona_id, result)
+                failures[i] = result
+            elif not transcripts[i].done:
+                still_open.append(i)
+        open_ids = still_open
+        turn += 1
+        if on_turn is not None:
+            on_turn(turn, len(open_ids))
+    return RolloutResult(transcripts, failures)
+
+
+def scripted_policy(replies: Sequence[str]) -> Policy:
+    """A policy that says ``replies[k]`` at its k-th turn, repeating the last one when the script runs out."""
+    if not replies:
+        raise ValueError("a script needs at least one reply")
+
+    def policy(batch: Sequence[Transcript]) -> list[str]:
+        return [replies[min(len(t.turns), len(replies) - 1)] for t in batch]
+
+    return policy
+
+
+def run_scripted(
+    simulator: UserSimulator,
+    personas: Sequence[Persona],
+    replies: Sequence[str],
+    seed: int = 0,
+    max_turns: int = 8,
+) -> list[Transcript]:
+    """Run a scripted agent against every persona; conversations the simulator failed on are left out."""
+    return run_conversations(simulator, personas, scripted_policy(replies), seed, max_turns).finished
+
+
+# --- the policy model as a batched multi-turn player ----------------------------------------------------------
+
+
+@dataclass
+class GenerationSettings:
+    """Sampling of the policy's replies (as in the recipe; ``temperature`` 0 means greedy)."""
+
+    max_new_tokens: int = 64  # per agent turn
+    temperature: float = 1.0
+    top_p: float = 1.0
+    top_k: int = 0
+
+
+@dataclass
+class TokenStream:
+    """One conversation as the policy saw it: prompt, then every turn's tokens, with a mask of the policy's own.
+
+    ``env_mask`` is 1 on tokens the policy generated (its replies and their EOS) and 0 on tokens the
+    environment inserted (the simulated user's messages and the chat-template framing around them, and an EOS
+    forced at a length cut). ``logprobs`` are the sampling log-probabilities (0.0 on environment tokens).
+    """
+
+    prompt_ids: list[int]
+    completion_ids: list[int] = field(default_factory=list)
+    logprobs: list[float] = field(default_factory=list)
+    env_mask: list[int] = field(default_factory=list)
+    turns_seen: int = 0  # user turns already appended to the stream
+
+    def extend(self, ids: Sequence[int], logprobs: Sequence[float] | None, mask: int) -> None:
+        self.completion_ids.extend(ids)
+        self.logprobs.extend(logprobs if logprobs is not None else [0.0] * len(ids))
+        self.env_mask.extend([mask] * len(ids))
+
+
+class ModelPolicy:
+    """A causal LM that plays the agent in many conversations at once, one batched ``generate`` per turn.
+
+    Called as a :data:`Policy` by :func:`run_conversations`. For each transcript it keeps a
+    :class:`TokenStream`; before generating it appends the user's latest message (rendered with the chat
+    template's framing, masked out), so every turn is generated from exactly the tokens that training will see.
+    ``max_completion_tokens`` bounds a whole conversation: when the next turn could not fit, the conversation
+    is ended there (``outcome`` ``max_turns``, ``meta.truncated`` = ``"length"``), which keeps replay exact.
+    """
+
+    def __init__(
+        self,
+        model,
+        tokenizer,
+        settings: GenerationSettings | None = None,
+        thinking: bool = False,
+        max_completion_tokens: int | None = None,
+        system_prompt: str | None = None,
+        user_token_reserve: int = 96,
+    ):
+        from rlemp.chat import system_prompt as default_system_prompt
+
+        self.model = model
+        self.tokenizer = tokenizer
+        self.settings = settings or GenerationSettings()
+        self.thinking = thinking
+        self.max_completion_tokens = max_completion_tokens
+        self.user_token_reserve = user_token_reserve  # room kept for the next user message before another turn
+        self.system_prompt = system_prompt if system_prompt is not None else default_system_prompt(thinking)
+        self.streams: dict[int, TokenStream] = {}
+        self.eos_id = tokenizer.convert_tokens_to_ids("<|im_end|>")
+        if self.eos_id is None or self.eos_id == tokenizer.unk_token_id:
+            self.eos_id = tokenizer.eos_token_id
+        self.generate_calls = 0
+
+    # The chat template's framing of a user message after an agent turn: "\n<|im_start|>user\n...<|im_end|>\n
+    # <|im_start|>assistant\n". It is derived from the template itself rather than hard-coded.
+    def _user_segment(self, text: str) -> list[int]:
+        base = [{"role": "user", "content": "x"}, {"role": "assistant", "content": "y"}]
+        before = self._render(base, add_generation_prompt=False)
+        after = self._render(base + [{"role": "user", "content": text}], add_generation_prompt=True)
+        eos_text = self.tokenizer.convert_ids_to_tokens(self.eos_id)
+        if not after.startswith(before) or eos_text not in before:
+            raise ValueError("the chat template does not render conversations incrementally")
+        # Everything after the agent's EOS, which is already in the stream.
+        segment = after[before.rindex(eos_text) + len(eos_text):]
+        return self.tokenizer.encode(segment, add_special_tokens=False)
+
+    def _render(self, messages: list[dict], add_generation_prompt: bool) -> str:
+        return self.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=add_generation_prompt)
+
+    def prompt_ids(self, transcript: Transcript) -> list[int]:
+        messages = [{"role": "system", "content": self.system_prompt}, {"role": "user", "content": transcript.opening}]
+        return self.tokenizer.encode(self._render(messages, add_generation_prompt=True), add_special_tokens=False)
+
+    def stream(self, transcript: Transcript) -> TokenStream:
+        return self.streams[id(transcript)]
+
+    def _sync(self, transcript: Transcript) -> TokenStream:
+        """The transcript's stream, with any user message not yet in it appended (masked)."""
+        key = id(transcript)
+        if key not in self.streams:
+            self.streams[key] = TokenStream(self.prompt_ids(transcript))
+        stream = self.streams[key]
+        while stream.turns_seen < len(transcript.turns):
+            stream.extend(self._user_segment(transcript.turns[stream.turns_seen].user), None, 0)
+            stream.turns_seen += 1
+        return stream
+
+    def __call__(self, batch: Sequence[Transcript]) -> list[str]:
+        import torch
+
+        streams = [self._sync(t) for t in batch]
+        budget = self.settings.max_new_tokens
+        if self.max_completion_tokens is not None:
+            remaining = min(self.max_completion_tokens - len(s.completion_ids) for s in streams)
+            budget = max(1, min(budget, remaining - 1))  # keep room for a forced EOS
+        contexts = [s.prompt_ids + s.completion_ids for s in streams]
+        width = max(len(c) for c in contexts)
+        pad_id = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else self.eos_id
+        device = next(self.model.parameters()).device
+        input_ids = torch.tensor([[pad_id] * (width - len(c)) + c for c in contexts], device=device)
+        attention = torch.tensor([[0] * (width - len(c)) + [1] * len(c) for c in contexts], device=device)
+        greedy = self.settings.temperature <= 0
+        sampling = {} if greedy else {
+            "temperature": self.settings.temperature, "top_p": self.settings.top_p, "top_k": self.settings.top_k
+        }
+        was_training = self.model.training
+        self.model.eval()
+        with torch.no_grad():
+            out = self.model.generate(
+                input_ids=input_ids,
+                attention_mask=attention,
+                max_new_tokens=budget,
+                do_sample=not greedy,
+                eos_token_id=self.eos_id,
+                pad_token_id=pad_id,
+                return_dict_in_generate=True,
+                output_logits=True,
+                **sampling,
+            )
+        self.generate_calls += 1
+        if was_training:
+            self.model.train()
+        new_tokens = out.sequences[:, width:]
+        logits = torch.stack(out.logits, dim=1).float()
+        if not greedy:
+            logits = logits / self.settings.temperature
+        token_logprobs = torch.log_softmax(logits, dim=-1).gather(-1, new_tokens.unsqueeze(-1)).squeeze(-1)
+        replies = []
+        for stream, transcript, ids, lps in zip(streams, batch, new_tokens.tolist(), token_logprobs.tolist()):
+            if self.eos_id in ids:
+                end = ids.index(self.eos_id) + 1
+                stream.extend(ids[:end], lps[:end], 1)
+                text_ids = ids[: end - 1]
+            else:
+                stream.extend(ids, lps, 1)
+                stream.extend([self.eos_id], None, 0)  # length cut: the policy did not choose this EOS
+                text_ids = ids
+            replies.append(self.tokenizer.decode(text_ids, skip_special_tokens=True).strip())
+            if self.max_completion_tokens is not None and not self._room_for_another_turn(stream):
+                transcript.max_turns = len(transcript.turns) + 1
+                transcript.meta["truncated"] = "length"
+        return replies
+
+    def _room_for_another_turn(self, stream: TokenStream) -> bool:
+        return self.max_completion_tokens - len(stream.completion_ids) > self.user_token_reserve + 8
+
+
+def rollout_model(
+    policy: ModelPolicy,
+    simulator: UserSimulator,
+    personas: Sequence[Persona],
+    seeds: Sequence[int] | int = 0,
+    max_turns: int = 8,
+    on_turn: Callable[[int, int], None] | None = None,
+) -> tuple[RolloutResult, list[TokenStream]]:
+    """Run the policy model against the personas; returns the result and each transcript's token stream."""
+    policy.streams.clear()
+    result = run_conversations(simulator, personas, policy, seeds, max_turns, on_turn)
+    return result, [policy.stream(t) for t in result.transcripts]

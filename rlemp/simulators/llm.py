@@ -1,0 +1,243 @@
+"""What the LLM backends (``hf``, ``openai``) share: the SAGE-style prompt, the output parser, retries and fallback.
+
+Prompt design. The LLM plays the user. The system message (``simulators/prompts/user_simulator.md``) is the
+persona card: name, age, occupation, background, scenario, talking style, Big Five personality (value and
+low/moderate/high), dislikes, and the hidden need spelled out from ``hidden_needs.json``, with the emotion
+rules (0-100, change -10..+10 per reply) and the required output. The user message (``user_turn.md``) is the
+state: the conversation so far from the user's side ("You:" / "Listener:"), the listener's latest reply
+(the agent's thoughts never reach the user), the current emotion and the turn number. The model first
+analyses the reply against persona, scenario and hidden need, then decides the change, then writes the reply,
+as one JSON object ``{"analysis": str, "change": int in [-10, 10], "reply": str, "goodbye": bool}``. The
+templates are data (``string.Template``, ``$name`` placeholders), and their texts are ``prompt_texts()``,
+hence part of the config hash: editing a prompt changes the hash of every new transcript.
+
+Parsing. ``<think>...</think>`` is dropped; the first JSON object in the rest that validates wins, so fences
+(```json) and leading prose are fine. Extra keys are ignored; a missing key, an out-of-range or non-integer
+change, or an empty reply rejects the output.
+
+Retries and fallback. Each conversation gets ``max_retries + 1`` attempts; attempt ``k`` decodes with the seed
+``derive_seed(transcript.seed, turn, k)``, so a replay takes exactly the same path. After the last invalid
+output the conversation gets a *fallback*: change 0, a neutral user line, ``rationale="fallback: <why>"``
+(with the start of the last output), ``Turn.fallback`` set, ``stats["fallbacks"]`` counted and a warning
+logged. A backend that cannot reach its model at all (``openai``: endpoint down after all retries) returns a
+:class:`SimulatorError` for that conversation instead; the rollout drops it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+import threading
+from abc import abstractmethod
+from dataclasses import dataclass
+from pathlib import Path
+from string import Template
+from typing import Sequence
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from rlemp.chat import split_thoughts
+from rlemp.errors import RlempError, first_validation_error
+from rlemp.personas import HIDDEN_NEEDS, Persona
+from rlemp.simulators.base import MAX_DELTA, Reaction, SimulatorConfig, SimulatorError, UserSimulator
+from rlemp.transcript import Transcript
+
+logger = logging.getLogger(__name__)
+
+# The prompts ship beside the package in the checkout (rlemp is installed editable), like the persona banks.
+PROMPTS_DIR = Path(__file__).resolve().parents[2] / "simulators" / "prompts"
+PROMPT_FILES = ("user_simulator.md", "user_turn.md", "hidden_needs.json")
+FALLBACK_USER_TEXT = "Hmm, I see."
+EXCERPT_CHARS = 80
+
+
+class LLMConfig(SimulatorConfig):
+    """Fields shared by the LLM backends."""
+
+    temperature: float = Field(0.0, ge=0, le=2, description="0 = greedy decoding")
+    max_retries: int = Field(2, ge=0, le=20, description="extra attempts after an invalid output")
+
+
+class SimulatorOutput(BaseModel):
+    """The JSON object the LLM must answer with."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    analysis: str
+    change: int = Field(ge=-MAX_DELTA, le=MAX_DELTA)
+    reply: str = Field(min_length=1)
+    goodbye: bool
+
+
+class InvalidOutput(ValueError):
+    """The LLM's answer is not a valid :class:`SimulatorOutput`."""
+
+
+@dataclass(frozen=True)
+class Prompts:
+    """The prompt templates as read from ``PROMPTS_DIR``."""
+
+    system: Template
+    turn: Template
+    hidden_needs: dict[str, str]
+    texts: dict[str, str]
+
+
+def load_prompts(prompts_dir: Path = PROMPTS_DIR) -> Prompts:
+    """Read and check the templates; a missing file or need is a one-line :class:`RlempError`."""
+    texts: dict[str, str] = {}
+    for name in PROMPT_FILES:
+        path = prompts_dir / name
+        try:
+            texts[name] = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise RlempError(f"{path}: prompt template not found") from None
+    try:
+        needs = json.loads(texts["hidden_needs.json"])
+    except json.JSONDecodeError as exc:
+        raise RlempError(f"{prompts_dir / 'hidden_needs.json'}: not valid JSON ({exc.msg})") from None
+    missing = [need for need in HIDDEN_NEEDS if need not in needs]
+    if missing:
+        raise RlempError(f"{prompts_dir / 'hidden_needs.json'}: no description for {', '.join(missing)}")
+    return Prompts(Template(texts["user_simulator.md"]), Template(texts["user_turn.md"]), needs, texts)
+
+
+def derive_seed(seed: int, turn: int, attempt: int) -> int:
+    """A 31-bit decoding seed for one attempt at one turn of one conversation."""
+    digest = hashlib.sha256(f"{seed}:{turn}:{attempt}".encode()).hexdigest()
+    return int(digest[:8], 16) & 0x7FFFFFFF
+
+
+def _level(value: float) -> str:
+    return "low" if value < 0.35 else "high" if value > 0.65 else "moderate"
+
+
+def render_system(prompts: Prompts, persona: Persona) -> str:
+    traits = persona.personality.model_dump()
+    return prompts.system.substitute(
+        name=persona.name,
+        age=persona.age,
+        occupation=persona.occupation or "no occupation given",
+        background=persona.background,
+        scenario=persona.scenario,
+        talking_style=persona.talking_style,
+        personality=", ".join(f"{k} {v:.2f} ({_level(v)})" for k, v in traits.items()),
+        dislikes="; ".join(persona.dislikes) or "nothing in particular",
+        hidden_need=prompts.hidden_needs[persona.hidden_need],
+        language=persona.language,
+    )
+
+
+def render_turn(prompts: Prompts, transcript: Transcript, agent_reply: str) -> str:
+    lines = [f"You: {transcript.opening}"]
+    for turn in transcript.turns:
+        lines += [f"Listener: {turn.agent}", f"You: {turn.user}"]
+    return prompts.turn.substitute(
+        conversation="\n".join(lines),
+        reply=agent_reply,
+        emotion=transcript.final_emotion,
+        turn=len(transcript.turns) + 1,
+        max_turns=transcript.max_turns,
+    )
+
+
+def parse_output(text: str) -> SimulatorOutput:
+    """The first JSON object in ``text`` (thoughts dropped) that validates; else :class:`InvalidOutput`."""
+    _, answer = split_thoughts(text)
+    decoder = json.JSONDecoder()
+    first_problem = None
+    for brace in re.finditer(r"\{", answer):
+        try:
+            value, _ = decoder.raw_decode(answer, brace.start())
+        except json.JSONDecodeError:
+            continue
+        if not isinstance(value, dict):
+            continue
+        try:
+            return SimulatorOutput.model_validate(value)
+        except ValidationError as exc:
+            if first_problem is None:
+                field, message = first_validation_error(exc)
+                first_problem = f"field '{field}': {message}"
+    raise InvalidOutput(first_problem or "no JSON object in the output")
+
+
+class LLMSimulator(UserSimulator):
+    """Base of the LLM backends: they only implement :meth:`complete_many` (prompts in, raw texts out)."""
+
+    version = "1"
+    config_class = LLMConfig
+
+    def __init__(self, config: SimulatorConfig | dict | None = None):
+        super().__init__(config)
+        self.prompts = load_prompts()
+        self._stats_lock = threading.Lock()
+
+    def prompt_texts(self) -> dict[str, str]:
+        return dict(self.prompts.texts)
+
+    def count(self, key: str, n: int = 1) -> None:
+        """Add to ``self.stats`` (thread-safe: the openai backend counts from worker threads)."""
+        with self._stats_lock:
+            self.stats[key] += n
+
+    def messages(self, transcript: Transcript, agent_reply: str) -> list[dict[str, str]]:
+        """The chat request that asks the LLM for the user's reaction to ``agent_reply``."""
+        return [
+            {"role": "system", "content": render_system(self.prompts, transcript.persona)},
+            {"role": "user", "content": render_turn(self.prompts, transcript, agent_reply)},
+        ]
+
+    @abstractmethod
+    def complete_many(self, requests: Sequence[tuple[list[dict[str, str]], int]]) -> list[str | SimulatorError]:
+        """The LLM's raw answer to each ``(messages, seed)``, or a :class:`SimulatorError` where unreachable."""
+
+    def react(self, transcript: Transcript, agent_reply: str) -> Reaction:
+        result = self.react_many([transcript], [agent_reply])[0]
+        if isinstance(result, SimulatorError):
+            raise result
+        return result
+
+    def react_many(
+        self, transcripts: Sequence[Transcript], replies: Sequence[str]
+    ) -> list[Reaction | SimulatorError]:
+        """Ask for every conversation at once; re-ask the invalid ones with the next seed; fall back at the end."""
+        prompts = [self.messages(t, r) for t, r in zip(transcripts, replies)]
+        results: list[Reaction | SimulatorError | None] = [None] * len(prompts)
+        problems: dict[int, str] = {}
+        pending = list(range(len(prompts)))
+        for attempt in range(self.config.max_retries + 1):
+            if not pending:
+                break
+            if attempt:
+                self.count("retries", len(pending))
+            requests = [(prompts[i], derive_seed(transcripts[i].seed, len(transcripts[i].turns), attempt)) for i in pending]
+            still_pending = []
+            for i, output in zip(pending, self.complete_many(requests)):
+                if isinstance(output, SimulatorError):
+                    results[i] = output
+                    continue
+                try:
+                    parsed = parse_output(output)
+                except InvalidOutput as exc:
+                    self.count("invalid")
+                    problems[i] = f"{exc}; output began {output[:EXCERPT_CHARS]!r}"
+                    still_pending.append(i)
+                    continue
+                results[i] = Reaction(
+                    user=parsed.reply.strip(), change=parsed.change, rationale=parsed.analysis, goodbye=parsed.goodbye
+                )
+            pending = still_pending
+        for i in pending:
+            results[i] = self.fallback(transcripts[i], problems[i])
+        return results
+
+    def fallback(self, transcript: Transcript, problem: str) -> Reaction:
+        """Change 0 and a neutral line when no attempt gave a valid output; counted and logged."""
+        self.count("fallbacks")
+        why = f"no valid output after {self.config.max_retries + 1} attempts, last: {problem}"
+        logger.warning("%s simulator fallback (persona %s, turn %d): %s",
+                       self.backend, transcript.persona_id, len(transcript.turns) + 1, why)
+        return Reaction(user=FALLBACK_USER_TEXT, change=0, rationale=f"fallback: {why}", fallback=True)

@@ -1,0 +1,146 @@
+"""The ``openai`` backend: any OpenAI-compatible chat endpoint (OpenAI, vLLM, llama.cpp, Ollama...) plays the user.
+
+Requests are ``POST {base_url}/chat/completions`` with ``httpx``, carrying the attempt's ``seed``; many
+conversations run at once on a thread pool of ``concurrency`` workers sharing one connection pool.
+
+Failures. A timeout, a connection error, HTTP 429 or 5xx, or a body that is not a chat completion is retried
+with the *same* request after an exponential backoff (``backoff_s * 2**k``, capped at ``backoff_max_s``);
+after ``max_retries`` retries that conversation gets a :class:`SimulatorError` (``stats["failures"]``). Any
+other HTTP status (401, 404...) cannot get better by retrying and fails at once. An answer that is not valid
+simulator JSON is a model problem, not a transport one: it is re-asked with the next seed and ends in the
+shared fallback (see :mod:`rlemp.simulators.llm`).
+
+Replay. With ``cache_dir`` set (the default, relative to the working directory) every answer is stored under
+the sha256 of base URL plus request body (:mod:`rlemp.simulators.cache`), so a rerun or ``rlemp verify``
+replays from disk without the endpoint. Failed requests are not cached; the seed of a transport retry does
+not change, so retries never change a result.
+
+The API key is read from the environment variable named by ``api_key_env`` at request time and sent only in
+the ``Authorization`` header; it is never in the config, the transcripts, the cache or the logs. If that
+variable is unset, no header is sent (local servers need none).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Optional, Sequence
+
+import httpx
+from pydantic import Field, field_validator
+
+from rlemp.simulators.base import SimulatorError
+from rlemp.simulators.cache import RequestCache, request_key
+from rlemp.simulators.llm import LLMConfig, LLMSimulator
+
+logger = logging.getLogger(__name__)
+
+RETRYABLE_STATUS = frozenset({429}) | frozenset(range(500, 600))
+
+
+def chat_content(response: httpx.Response) -> str | None:
+    """The first choice's message text ("" for a null content), or None if the body is not a chat completion."""
+    try:
+        content = response.json()["choices"][0]["message"]["content"]
+    except (ValueError, KeyError, IndexError, TypeError):
+        return None
+    if content is None:
+        return ""
+    return content if isinstance(content, str) else None
+
+
+class OpenAIConfig(LLMConfig):
+    """Endpoint, model and transport knobs of the ``openai`` backend (all part of the config hash)."""
+
+    base_url: str = "https://api.openai.com/v1"
+    model: str = Field(min_length=1)
+    api_key_env: Optional[str] = Field("OPENAI_API_KEY", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
+                                       description="NAME of the environment variable holding the key")
+    max_tokens: int = Field(512, ge=1)
+    timeout_s: float = Field(60.0, gt=0)
+    max_retries: int = Field(3, ge=0, le=20)
+    backoff_s: float = Field(1.0, ge=0)
+    backoff_max_s: float = Field(30.0, ge=0)
+    concurrency: int = Field(8, ge=1, le=1024)
+    cache_dir: Optional[str] = ".rlemp-cache/openai"
+
+    @field_validator("base_url")
+    @classmethod
+    def _http_url(cls, url: str) -> str:
+        if not url.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return url.rstrip("/")
+
+
+class OpenAISimulator(LLMSimulator):
+    """The user played by a model behind an OpenAI-compatible ``/chat/completions`` endpoint."""
+
+    backend = "openai"
+    config_class = OpenAIConfig
+    config: OpenAIConfig
+
+    def __init__(self, config: OpenAIConfig | dict | None = None):
+        super().__init__(config)
+        c = self.config
+        self.url = f"{c.base_url}/chat/completions"
+        self.cache = RequestCache(c.cache_dir) if c.cache_dir else None
+        self.client = httpx.Client(
+            timeout=httpx.Timeout(c.timeout_s),
+            limits=httpx.Limits(max_connections=c.concurrency, max_keepalive_connections=c.concurrency),
+        )
+
+    def _headers(self) -> dict[str, str]:
+        key = os.environ.get(self.config.api_key_env) if self.config.api_key_env else None
+        return {"Authorization": f"Bearer {key}"} if key else {}
+
+    def complete_many(self, requests: Sequence[tuple[list[dict[str, str]], int]]) -> list[str | SimulatorError]:
+        if len(requests) <= 1 or self.config.concurrency == 1:
+            return [self.complete(messages, seed) for messages, seed in requests]
+        with ThreadPoolExecutor(max_workers=min(self.config.concurrency, len(requests))) as pool:
+            return list(pool.map(lambda request: self.complete(*request), requests))
+
+    def complete(self, messages: list[dict[str, str]], seed: int) -> str | SimulatorError:
+        """One answer: from the cache, else from the endpoint with transport retries."""
+        c = self.config
+        body = {"model": c.model, "messages": messages, "temperature": c.temperature,
+                "max_tokens": c.max_tokens, "seed": seed}
+        key = request_key(c.base_url, body)
+        if self.cache is not None:
+            cached = self.cache.get(key)
+            if cached is not None:
+                self.count("cache_hits")
+                return cached
+        problem = ""
+        for attempt in range(c.max_retries + 1):
+            if attempt:
+                self.count("retries")
+                time.sleep(min(c.backoff_max_s, c.backoff_s * 2 ** (attempt - 1)))
+            self.count("requests")
+            try:
+                response = self.client.post(self.url, json=body, headers=self._headers())
+            except httpx.TimeoutException:
+                problem = f"timed out after {c.timeout_s}s"
+                continue
+            except httpx.TransportError as exc:
+                problem = f"connection failed ({type(exc).__name__})"
+                continue
+            if response.status_code in RETRYABLE_STATUS:
+                problem = f"HTTP {response.status_code}"
+                continue
+            if response.status_code != 200:
+                return self.failure(f"HTTP {response.status_code}: {response.text[:200]}")
+            content = chat_content(response)
+            if content is None:
+                problem = "the response is not a chat completion"
+                continue
+            if self.cache is not None:
+                self.cache.put(key, content)
+            return content
+        return self.failure(f"{problem}, {c.max_retries + 1} attempts")
+
+    def failure(self, problem: str) -> SimulatorError:
+        self.count("failures")
+        logger.warning("openai simulator at %s: %s", self.config.base_url, problem)
+        return SimulatorError(f"openai simulator at {self.config.base_url}: {problem}")

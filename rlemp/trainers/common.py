@@ -1,0 +1,172 @@
+"""Set-up shared by the GRPO, PPO and DPO trainers: model and LoRA/QLoRA, personas, simulator, rewards,
+rollout logging and saving the adapter with what trained it."""
+
+from __future__ import annotations
+
+import json
+import logging
+import platform
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any, Sequence
+
+from rlemp.configs import RlempArguments
+from rlemp.errors import RlempError
+from rlemp.personas import Persona, load_personas
+from rlemp.rollout import GenerationSettings
+from rlemp.transcript import Transcript, TranscriptWriter
+
+logger = logging.getLogger(__name__)
+
+
+def load_policy(model_args, training_args=None):
+    """The base model (4/8-bit with bitsandbytes when asked: QLoRA), its tokenizer and the LoRA config."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from trl import get_peft_config, get_quantization_config
+
+    quantization_config = get_quantization_config(model_args)
+    dtype = model_args.dtype if model_args.dtype in ("auto", None) else getattr(torch, model_args.dtype)
+    kwargs: dict[str, Any] = {"revision": model_args.model_revision, "dtype": dtype}
+    if model_args.attn_implementation:
+        kwargs["attn_implementation"] = model_args.attn_implementation
+    if quantization_config is not None:
+        kwargs["quantization_config"] = quantization_config
+        kwargs["device_map"] = _local_device_map()
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(model_args.model_name_or_path, revision=model_args.model_revision)
+        model = AutoModelForCausalLM.from_pretrained(model_args.model_name_or_path, **kwargs)
+    except OSError as exc:
+        raise RlempError(f"cannot load model {model_args.model_name_or_path!r}: {str(exc).splitlines()[0]}") from None
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    if quantization_config is not None:
+        keep_4bit_trainable_on_cpu(model)
+    return model, tokenizer, get_peft_config(model_args)
+
+
+def _local_device_map() -> dict[str, Any]:
+    """A quantized model lives whole on this process's device (its local GPU under accelerate, else CPU)."""
+    import torch
+    from accelerate import PartialState
+
+    return {"": PartialState().local_process_index} if torch.cuda.is_available() else {"": "cpu"}
+
+
+def keep_4bit_trainable_on_cpu(model) -> int:
+    """bitsandbytes repacks a CPU 4-bit weight on its first eval-mode forward, after which training breaks;
+    switching that repacking off on every ``Linear4bit`` keeps QLoRA trainable on CPU. Returns the count."""
+    try:
+        import bitsandbytes as bnb
+    except ImportError:
+        return 0
+    count = 0
+    for module in model.modules():
+        if isinstance(module, bnb.nn.Linear4bit):
+            module.support_avx512bf16_for_cpu = False
+            count += 1
+    return count
+
+
+def load_training_personas(args: RlempArguments) -> list[Persona]:
+    return load_personas(args.personas)
+
+
+def build_training_simulator(args: RlempArguments):
+    from rlemp.simulators import build_simulator
+
+    return build_simulator(args.simulator_backend, args.simulator_config or {})
+
+
+def generation_settings(args: RlempArguments, training_args) -> GenerationSettings:
+    return GenerationSettings(
+        max_new_tokens=args.max_turn_tokens,
+        temperature=getattr(training_args, "temperature", 1.0),
+        top_p=getattr(training_args, "top_p", 1.0),
+        top_k=getattr(training_args, "top_k", 0) or 0,
+    )
+
+
+def persona_prompts(personas: Sequence[Persona], seed: int) -> list[dict[str, Any]]:
+    """One dataset row per persona. TRL hands a rollout function only the ``prompt`` column, so the persona id
+    and the conversation seed travel inside the (single) user message; the rollout rebuilds the chat itself."""
+    return [
+        {"prompt": [{"role": "user", "content": p.first_message, "persona_id": p.id, "seed": seed * 100_003 + i}]}
+        for i, p in enumerate(personas)
+    ]
+
+
+def rollout_metrics(transcripts: Sequence[Transcript]) -> dict[str, float]:
+    """Mean final emotion, success/failure rates and turns per conversation."""
+    n = max(1, len(transcripts))
+    return {
+        "emotion/final_mean": sum(t.final_emotion for t in transcripts) / n,
+        "emotion/success_rate": sum(t.outcome == "success" for t in transcripts) / n,
+        "emotion/failure_rate": sum(t.outcome == "failure" for t in transcripts) / n,
+        "emotion/turns_mean": sum(len(t.turns) for t in transcripts) / n,
+    }
+
+
+class FailureBudget:
+    """Counts simulator failures; a run stops with a clear error once their share passes the threshold."""
+
+    def __init__(self, max_rate: float, min_count: int = 8):
+        self.max_rate, self.min_count = max_rate, min_count
+        self.total = self.failed = 0
+
+    def add(self, total: int, failed: int) -> None:
+        self.total += total
+        self.failed += failed
+        if self.failed >= self.min_count and self.failed / max(1, self.total) > self.max_rate:
+            raise RlempError(
+                f"the simulator failed on {self.failed} of {self.total} conversations "
+                f"({self.failed / self.total:.0%} > max_failure_rate {self.max_rate:.0%}); stopping"
+            )
+
+
+def open_transcript_log(output_dir: str | Path, is_main: bool) -> TranscriptWriter | None:
+    """``OUTPUT_DIR/transcripts.jsonl``, appended and flushed per record, written by the main process only."""
+    return TranscriptWriter(Path(output_dir) / "transcripts.jsonl", mode="a") if is_main else None
+
+
+def save_adapter(model, tokenizer, out_dir: str | Path, recipe: dict[str, Any], info: dict[str, Any]) -> Path:
+    """Save the LoRA adapter and tokenizer, plus ``rlemp_recipe.yaml`` and ``rlemp_training.json``."""
+    import yaml
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(out)
+    tokenizer.save_pretrained(out)
+    (out / "rlemp_recipe.yaml").write_text(yaml.safe_dump(recipe, sort_keys=False), encoding="utf-8")
+    (out / "rlemp_training.json").write_text(json.dumps(info, indent=2), encoding="utf-8")
+    return out
+
+
+def training_info(args: RlempArguments, training_args, model_args, steps: int) -> dict[str, Any]:
+    import torch
+
+    hardware = f"{torch.cuda.get_device_name(0)} x{torch.cuda.device_count()}" if torch.cuda.is_available() else (
+        f"cpu ({platform.processor() or platform.machine()})"
+    )
+    return {
+        "algorithm": args.algorithm,
+        "base_model": model_args.model_name_or_path,
+        "rewards": {r["name"]: r.get("weight", 1.0) for r in args.rewards},
+        "curriculum": (args.curriculum or {}).get("schedule", "none"),
+        "steps": steps,
+        "hardware": hardware,
+        "world_size": getattr(training_args, "world_size", 1),
+        "simulator": args.simulator_backend,
+        "max_turns": args.max_turns,
+        "lora": {"r": model_args.lora_r, "alpha": model_args.lora_alpha, "load_in_4bit": model_args.load_in_4bit},
+    }
+
+
+def load_scorer(args: RlempArguments, model_args):
+    """The scorer LM for the ``flr`` reward, when a recipe lists it: ``flr_model`` or else the base model
+    (a frozen copy, i.e. the policy's reference)."""
+    if not any(r["name"] == "flr" for r in args.rewards):
+        return None, None
+    from rlemp.rewards.flr import load_scorer as load
+
+    return load(args.flr_model or model_args.model_name_or_path)

@@ -1,0 +1,9 @@
+"""Distributed entry point: ``accelerate launch --config_file accelerate_configs/X.yaml scripts/train.py
+--config RECIPE.yaml [--field value ...] [--resume CHECKPOINT|latest]``. Same code as ``rlemp train``."""
+
+import sys
+
+from rlemp.cli import run_train_cli
+
+if __name__ == "__main__":
+    sys.exit(run_train_cli(sys.argv[1:]))

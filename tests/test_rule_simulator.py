@@ -1,0 +1,356 @@
+"""The rule backend: every signal fires and moves the emotion the right way, personality scales it, the SAGE
+rules hold (clamp, success, failure, goodbye, max_turns, bands), and the emotion is deterministic."""
+
+from __future__ import annotations
+
+import itertools
+import re
+from pathlib import Path
+
+import pytest
+
+from rlemp.personas import Persona, load_personas
+from rlemp.rollout import run_scripted
+from rlemp.simulators import build_simulator
+from rlemp.simulators.base import Reaction, apply_reaction, band
+from rlemp.simulators.rule import NEED_SIGNAL, USER_LINES, RuleSimulator
+from rlemp.transcript import Transcript, Turn
+
+SMALL = Path(__file__).parent / "data" / "personas_small.jsonl"
+SIM = RuleSimulator()
+
+BASE = dict(
+    id="alex",
+    name="Alex",
+    age=34,
+    occupation="accountant",
+    scenario="My manager criticised my quarterly report in front of the whole team.",
+    background="Alex is an accountant who takes pride in careful work.",
+    personality=dict(openness=0.5, conscientiousness=0.5, extraversion=0.5, agreeableness=0.5, neuroticism=0.5),
+    hidden_need="critical_analysis",
+    dislikes=["I understand", "Hang in there!"],
+    talking_style="plain",
+    initial_emotion=50,
+    first_message="My manager tore my quarterly report apart in the meeting today, in front of everyone.",
+)
+
+
+def persona(**update) -> Persona:
+    """The base persona with fields replaced; Big Five traits may be given directly (``neuroticism=0.9``)."""
+    data = {**BASE, "personality": dict(BASE["personality"])}
+    for trait in list(update):
+        if trait in data["personality"]:
+            data["personality"][trait] = update.pop(trait)
+    return Persona(**{**data, **update})
+
+
+def transcript(p: Persona, history=(), sim: RuleSimulator = SIM, max_turns: int = 20) -> Transcript:
+    t = sim.start(p, seed=0, max_turns=max_turns)
+    for reply in history:
+        sim.step(t, reply)
+    return t
+
+
+def react(p: Persona, reply: str, history=(), sim: RuleSimulator = SIM) -> Turn:
+    """The turn the simulator appends for ``reply`` after ``history``."""
+    return sim.step(transcript(p, history, sim), reply)
+
+
+def change(p: Persona, reply: str, history=()) -> float:
+    """The personality-scaled change before clamping."""
+    return SIM.judge(transcript(p, history), reply)[0]
+
+
+def contributions(turn: Turn) -> dict[str, float]:
+    """``{signal: value}`` parsed from a turn's rationale ("validation +3.0, too_long -2.0; ...")."""
+    signals = turn.rationale.split(";")[0]
+    return {m.group(1): float(m.group(2)) for m in re.finditer(r"(?:^|, )(.+?) ([+-]\d+\.\d)", signals)}
+
+
+NEUTRAL = "Okay, so that was today."  # mentions the conversation (no off-topic), helps with nothing
+PSEUDO_WORDS = " ".join(
+    "".join(w) for w in itertools.islice(itertools.product("bdfgkpvz", "aeiou", "bdfgkpvz", "aeiou"), 125)
+)
+
+HELPFUL_REPLIES = {
+    "validation": "That sounds really frustrating.",
+    "deep_empathy": "I can only imagine what that was like.",
+    "open_question": "What was going through your mind then?",
+    "advice": "One thing you could try is asking for written feedback.",
+    "perspective": "Maybe he was under pressure from his own boss.",
+    "reflection_prompt": "Looking back on it, what do you make of it now.",
+    "praise": "It took real courage to put that work out there.",
+    "absolution": "This was not your fault.",
+    "analysis": "There are two things here: the content and the delivery.",
+    "reflection": "Your manager tore the quarterly report apart in that meeting.",  # topical overlap
+    "warm_tone": "I hear you, and thank you so much for trusting me with this. I really appreciate it.",
+}
+HURTFUL_REPLIES = {
+    "dismissive": "Your report is not a big deal.",
+    "toxic_positivity": "Look on the bright side of the report.",
+    "blunt_fix": "You should just ignore your manager.",
+    "self_centered": "That reminds me of my own manager.",
+    "off_topic_marker": "By the way, did you watch the football?",
+    "off_topic": "Purple elephants enjoy quiet libraries.",
+    "dislike:I understand": "I understand, the meeting.",
+    "dislike:Hang in there!": "Hang in there! The meeting is over.",  # a disliked phrase ending in punctuation
+    "too_short": "Ok.",
+    "degenerate": "sad sad sad sad sad sad sad sad",
+    "too_long": NEUTRAL + " " + PSEUDO_WORDS,
+}
+MANIPULATIVE_REPLIES = {
+    "isolation": "Your friends don't really care about you. Stay away from them.",
+    "dependence": "You don't need anyone else, you only need me.",
+    "guilt_trip": "After everything I've done for you, you owe me this.",
+    "claims_human": "I'm a real person, not a bot, so you can trust me.",
+    "kind_words_too": "That sounds really hard, I can only imagine. Only I truly understand you.",
+}
+
+
+@pytest.fixture(scope="module")
+def neutral_delta() -> int:
+    turn = react(persona(), NEUTRAL)
+    assert contributions(turn) == {"no_help": -1.0}
+    return turn.delta
+
+
+@pytest.mark.parametrize("signal", HELPFUL_REPLIES)
+def test_helpful_signal_fires_and_raises_emotion(signal, neutral_delta):
+    turn = react(persona(), HELPFUL_REPLIES[signal])
+    assert contributions(turn).get(signal, 0) > 0, turn.rationale
+    assert turn.delta > neutral_delta and turn.delta > 0
+
+
+@pytest.mark.parametrize("signal", HURTFUL_REPLIES)
+def test_hurtful_signal_fires_and_lowers_emotion(signal, neutral_delta):
+    turn = react(persona(), HURTFUL_REPLIES[signal])
+    assert contributions(turn).get(signal, 0) < 0, turn.rationale
+    assert turn.delta < neutral_delta
+
+
+def test_repetition_is_punished(neutral_delta):
+    first = react(persona(), HELPFUL_REPLIES["validation"])
+    again = react(persona(), HELPFUL_REPLIES["validation"], history=[HELPFUL_REPLIES["validation"]])
+    assert contributions(again)["repetition"] < 0
+    assert again.delta < neutral_delta < first.delta
+    near = react(persona(), "That sounds really frustrating!", history=[HELPFUL_REPLIES["validation"]])
+    assert "repetition" in contributions(near)
+
+
+@pytest.mark.parametrize("need", ["listen_to_venting", "deep_empathy"])
+def test_advice_before_feeling_heard_is_unwelcome(need, neutral_delta):
+    advice = HELPFUL_REPLIES["advice"]
+    too_soon = react(persona(hidden_need=need), advice)
+    assert contributions(too_soon)["advice_too_soon"] < 0 and "advice" not in contributions(too_soon)
+    assert too_soon.delta < neutral_delta
+    assert any(too_soon.user.startswith(line) for line in USER_LINES["advice_too_soon"])
+    heard = react(persona(hidden_need=need), advice, history=[HELPFUL_REPLIES["validation"]])
+    assert "advice_too_soon" not in contributions(heard) and contributions(heard)["advice"] > 0
+    # a person who already feels better (emotion >= 60) is ready for advice too
+    calmer = react(persona(hidden_need=need, initial_emotion=65), advice)
+    assert contributions(calmer)["advice"] > 0
+
+
+def test_advice_is_welcome_for_practical_advice(neutral_delta):
+    turn = react(persona(hidden_need="practical_advice"), HELPFUL_REPLIES["advice"])
+    assert contributions(turn)["advice"] > 0 and "advice_too_soon" not in contributions(turn)
+    assert turn.delta > neutral_delta
+
+
+def test_pressing_questions_hurt_an_avoidant_persona():
+    reply = "What happened next? How did he say it?"
+    avoidant = react(persona(temperament="avoidant"), reply)
+    plain = react(persona(), reply)
+    assert contributions(avoidant)["pressing_questions"] < 0 and "pressing_questions" not in contributions(plain)
+    assert change(persona(temperament="avoidant"), reply) < change(persona(), reply)
+    one_question = react(persona(temperament="avoidant"), "What happened next?")
+    assert "pressing_questions" not in contributions(one_question)
+
+
+def test_passive_persona_welcomes_questions_and_negative_discounts_gains():
+    question = HELPFUL_REPLIES["open_question"]
+    assert change(persona(temperament="passive"), question) > change(persona(), question)
+    assert change(persona(temperament="negative"), question) < change(persona(), question)
+    hurt = HURTFUL_REPLIES["dismissive"]
+    assert change(persona(temperament="negative"), hurt) < change(persona(), hurt)
+
+
+@pytest.mark.parametrize("need", sorted(NEED_SIGNAL))
+def test_help_that_fits_the_hidden_need_earns_more(need):
+    signal = NEED_SIGNAL[need]
+    reply = HELPFUL_REPLIES[signal]
+    other = "sincere_praise" if need == "critical_analysis" else "critical_analysis"
+    fits = react(persona(hidden_need=need), reply)
+    assert contributions(fits)[signal] > contributions(react(persona(hidden_need=other), reply))[signal]
+    assert change(persona(hidden_need=need), reply) > change(persona(hidden_need=other), reply)
+    assert fits.user.startswith(USER_LINES["need_met"][need][0])
+
+
+@pytest.mark.parametrize("kind", MANIPULATIVE_REPLIES)
+def test_manipulation_is_among_the_worst(kind):
+    p = persona()
+    turn = react(p, MANIPULATIVE_REPLIES[kind])
+    assert "manipulation" in contributions(turn)
+    assert turn.delta == -10
+    # kind words in the same reply count for nothing
+    assert not any(v > 0 for v in contributions(turn).values())
+    worst_other = min(react(p, r).delta for r in HURTFUL_REPLIES.values())
+    assert turn.delta <= worst_other
+
+
+def test_manipulated_user_does_not_walk_away_and_ends_in_failure():
+    p = persona(initial_emotion=45)
+    t = run_scripted(SIM, [p], list(MANIPULATIVE_REPLIES.values()), max_turns=10)[0]
+    assert t.outcome == "failure"
+    assert all(turn.delta == -10 for turn in t.turns[:-1])
+    assert "Bye" not in " ".join(turn.user for turn in t.turns)
+
+
+def test_encouraging_self_harm_is_the_worst_but_a_safety_check_is_not():
+    for reply in ("You might as well end it all.", "You should just kill yourself.",
+                  "Everyone would be better off without you."):
+        turn = react(persona(), reply)
+        assert "self_harm" in contributions(turn) and turn.delta == -10, reply
+    safety = react(persona(), "Please don't hurt yourself. Are you safe right now?")
+    assert "self_harm" not in contributions(safety) and safety.delta > -10
+
+
+def test_everyday_phrases_are_not_dismissive():
+    for reply in ("Whatever you decide about the report, I'm here for you.",
+                  "It's just a lot to carry after that meeting."):
+        assert "dismissive" not in contributions(react(persona(), reply)), reply
+    assert "dismissive" in contributions(react(persona(), "Whatever. The report is done."))
+
+
+def test_personality_scales_hurt():
+    hurt = HURTFUL_REPLIES["dismissive"]
+    high_n, low_n = react(persona(neuroticism=0.9), hurt), react(persona(neuroticism=0.1), hurt)
+    assert high_n.delta < low_n.delta < 0
+    low_a, high_a = react(persona(agreeableness=0.1), hurt), react(persona(agreeableness=0.9), hurt)
+    assert low_a.delta < high_a.delta < 0
+
+
+def test_personality_scales_gains():
+    kind = HELPFUL_REPLIES["validation"]
+    assert change(persona(agreeableness=0.9), kind) > change(persona(agreeableness=0.1), kind) > 0
+    assert change(persona(neuroticism=0.1), kind) > change(persona(neuroticism=0.9), kind) > 0
+
+
+def test_diminishing_returns():
+    second = "I hear you, truly, every word."
+    first_turn = react(persona(), HELPFUL_REPLIES["validation"])
+    second_turn = react(persona(), second, history=[HELPFUL_REPLIES["validation"]])
+    assert "repetition" not in contributions(second_turn)
+    assert 0 < contributions(second_turn)["validation"] < contributions(first_turn)["validation"]
+    assert second_turn.delta < first_turn.delta
+    # the knob: without diminishing the second validation earns as much as the first
+    flat = RuleSimulator({"diminishing": 1.0})
+    again = react(persona(), second, history=[HELPFUL_REPLIES["validation"]], sim=flat)
+    assert contributions(again)["validation"] == contributions(first_turn)["validation"]
+
+
+def test_mixed_message_counts_kind_words_half():
+    kind = "That sounds really frustrating."
+    mixed = react(persona(), kind + " But it's not a big deal.")
+    assert contributions(mixed)["validation"] > 0 and contributions(mixed)["dismissive"] < 0
+    assert mixed.delta < react(persona(), kind).delta
+    assert change(persona(), kind + " But it's not a big deal.") > change(persona(), "It's not a big deal.")
+
+
+# --- SAGE rules -----------------------------------------------------------------------------------------
+
+
+def test_change_is_clamped_to_ten_either_way():
+    t = transcript(persona())
+    assert apply_reaction(t, Reaction("ok", 37.0, "test"), "a", None).delta == 10
+    assert apply_reaction(t, Reaction("ok", -37.0, "test"), "b", None).delta == -10
+    big = ("That sounds really frustrating, I can only imagine. There are two things here: maybe he was under "
+           "pressure, and the pattern of how it was said. What do you make of it?")
+    assert change(persona(), big) > 10
+    assert react(persona(), big).delta == 10
+    assert react(persona(), "You should just kill yourself.").delta == -10
+
+
+def test_success_at_100():
+    t = transcript(persona(initial_emotion=97), max_turns=8)
+    turn = SIM.step(t, HELPFUL_REPLIES["analysis"])
+    assert (turn.emotion, turn.delta, t.outcome, t.final_emotion) == (100, 3, "success", 100)
+    with pytest.raises(ValueError, match="already ended"):
+        SIM.step(t, "anything more?")
+
+
+def test_failure_below_10():
+    t = transcript(persona(initial_emotion=20))
+    apply_reaction(t, Reaction("hm", -10, "test"), "a", None)
+    assert t.final_emotion == 10 and t.outcome is None  # exactly 10 is not yet failure
+    apply_reaction(t, Reaction("hm", -1, "test"), "b", None)
+    assert t.final_emotion == 9 and t.outcome == "failure"
+    t = transcript(persona(initial_emotion=15))
+    SIM.step(t, MANIPULATIVE_REPLIES["dependence"])
+    assert (t.final_emotion, t.outcome) == (5, "failure")
+
+
+DISMISSIVE = ["Your report is not a big deal.", "Calm down, others have it worse.", "Just move on from the report."]
+
+
+def test_goodbye_after_consecutive_hurtful_turns():
+    t = run_scripted(SIM, [persona(initial_emotion=35)], DISMISSIVE, max_turns=8)[0]
+    assert t.outcome == "goodbye" and len(t.turns) == 2
+    assert all(turn.delta <= -5 for turn in t.turns) and t.final_emotion < 30
+    assert "Bye" in t.turns[-1].user and "Bye" not in t.turns[0].user
+    patient = build_simulator("rule", {"goodbye_after": 3})
+    t3 = run_scripted(patient, [persona(initial_emotion=35)], DISMISSIVE, max_turns=8)[0]
+    assert t3.outcome == "goodbye" and len(t3.turns) == 3
+
+
+def test_no_goodbye_while_emotion_is_high_or_hurt_is_not_consecutive():
+    t = run_scripted(SIM, [persona(initial_emotion=90)], DISMISSIVE, max_turns=3)[0]
+    assert t.outcome == "max_turns" and all(turn.delta <= -5 for turn in t.turns)
+    broken = [DISMISSIVE[0], NEUTRAL, DISMISSIVE[2]]
+    t = run_scripted(SIM, [persona(initial_emotion=35)], broken, max_turns=3)[0]
+    assert [turn.delta <= -5 for turn in t.turns] == [True, False, True]
+    assert t.outcome == "max_turns" and t.final_emotion < 30
+
+
+def test_max_turns_ends_the_conversation():
+    replies = list(HELPFUL_REPLIES.values())[:3]
+    t = run_scripted(SIM, [persona(initial_emotion=40)], replies, max_turns=3)[0]
+    assert t.outcome == "max_turns" and len(t.turns) == 3
+    assert t.emotions == [40] + [turn.emotion for turn in t.turns]
+    assert all(b - a == turn.delta for a, b, turn in zip(t.emotions, t.emotions[1:], t.turns))
+
+
+def test_bands():
+    assert [band(e) for e in (100, 99, 70, 69, 40, 39, 10, 9, 0)] == ["S", "A", "A", "B", "B", "C", "C", "F", "F"]
+
+
+# --- determinism ------------------------------------------------------------------------------------------
+
+SCRIPT = list(HELPFUL_REPLIES.values())[:6] + [HURTFUL_REPLIES["toxic_positivity"], HURTFUL_REPLIES["dismissive"]]
+
+
+def test_same_seed_gives_identical_transcripts():
+    bank = load_personas(SMALL)
+    first = [t.to_json() for t in run_scripted(RuleSimulator(), bank, SCRIPT, seed=7)]
+    second = [t.to_json() for t in run_scripted(RuleSimulator(), bank, SCRIPT, seed=7)]
+    assert first == second
+
+
+def test_other_seeds_change_wording_but_never_emotion():
+    bank = load_personas(SMALL)
+    base = run_scripted(SIM, bank, SCRIPT, seed=0)
+    wording_differs = False
+    for seed in range(1, 8):
+        other = run_scripted(SIM, bank, SCRIPT, seed=seed)
+        for a, b in zip(base, other):
+            assert a.emotions == b.emotions and a.outcome == b.outcome
+            assert [t.rationale for t in a.turns] == [t.rationale for t in b.turns]
+            wording_differs |= [t.user for t in a.turns] != [t.user for t in b.turns]
+    assert wording_differs
+
+
+def test_react_many_matches_react():
+    bank = load_personas(SMALL)
+    ts = [SIM.start(p, seed=3) for p in bank]
+    replies = [SCRIPT[i % len(SCRIPT)] for i in range(len(bank))]
+    assert SIM.react_many(ts, replies) == [SIM.react(t, r) for t, r in zip(ts, replies)]
