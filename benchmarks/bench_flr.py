@@ -31,14 +31,13 @@ def conversations(n: int) -> list[tuple[list[dict[str, str]], str]]:
     """``n`` deterministic (messages, reply) pairs of 1-4 exchanges built from the tiny corpus."""
     pairs = []
     for i in range(n):
-        messages, k = [], i
+        messages = []
         for turn in range(1 + i % 4):
-            role = "user" if turn % 2 == 0 else "assistant"
+            k = i + 2 * turn
             messages.append({"role": "user", "content": LINES[k % len(LINES)]})
             messages.append({"role": "assistant", "content": LINES[(k + 1) % len(LINES)]})
-            k += 2 + (role == "assistant")
-        messages.pop()  # end on the user's message
-        pairs.append((messages, LINES[(i * 3 + 1) % len(LINES)]))
+        messages.pop()  # end on the user's message: the reply to score follows it
+        pairs.append((messages, LINES[(3 * i + 1) % len(LINES)]))
     return pairs
 
 
@@ -48,9 +47,11 @@ def loop_scores(model, contexts: list[list[int]], followup_ids: list[list[int]])
     with torch.no_grad():
         for i, context in enumerate(contexts):
             for f, follow in enumerate(followup_ids):
-                logits = model(torch.tensor([context + follow])).logits[0, len(context) - 1 : -1]
+                ids = torch.tensor([context + follow], device=model.device)
+                # logits only where the follow-up's tokens are predicted
+                logits = model(ids, logits_to_keep=len(follow) + 1).logits[0, :-1]
                 logp = torch.log_softmax(logits.float(), dim=-1)
-                scores[i, f] = logp.gather(1, torch.tensor(follow)[:, None]).mean()
+                scores[i, f] = logp.gather(1, ids[0, len(context):, None]).mean().item()
     return scores
 
 
@@ -69,14 +70,17 @@ def main() -> None:
     parser.add_argument("--size", choices=["tiny", "small"], default="tiny")
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--samples", type=int, default=16)
-    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--batch-size", type=int, default=64, help="(sample, follow-up) rows per forward pass")
+    parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (1 keeps timings stable)")
+    parser.add_argument("--device", default="cpu", help="cpu, cuda, ...")
     args = parser.parse_args()
+    torch.set_num_threads(args.threads)
 
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     with tempfile.TemporaryDirectory() as tmp:
         folder = build_tiny_model(tmp, size=args.size, seed=0)
-        model = AutoModelForCausalLM.from_pretrained(folder).eval()
+        model = AutoModelForCausalLM.from_pretrained(folder).eval().to(args.device)
         tokenizer = AutoTokenizer.from_pretrained(folder)
     positives, negatives = load_followups(None, "positive"), load_followups(None, "negative")
     shared = FollowUpLikelihood(model, tokenizer, positives, negatives, batch_size=args.batch_size)
@@ -98,6 +102,7 @@ def main() -> None:
         "mean_context_tokens": round(sum(map(len, contexts)) / len(contexts), 1),
         "batch_size": args.batch_size,
         "repeats": args.repeats,
+        "device": args.device,
         "threads": torch.get_num_threads(),
         "loop_s": round(loop_s, 4),
         "shared_context_s": round(shared_s, 4),

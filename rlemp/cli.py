@@ -279,6 +279,127 @@ def train(ctx: typer.Context):
     raise typer.Exit(run_train_cli(list(ctx.args)))
 
 
+@app.command("eval")
+@handles_errors
+def eval_command(
+    model: Optional[str] = typer.Option(None, help="base model folder or hub id"),
+    adapter: Optional[Path] = typer.Option(None, help="LoRA adapter folder to apply to the base"),
+    personas: Optional[Path] = typer.Option(None, help="persona JSONL file"),
+    backend: str = typer.Option("rule", help="simulator backend: rule, hf or openai"),
+    simulator_config: Optional[Path] = typer.Option(None, help="JSON or YAML file with the backend's config"),
+    max_turns: int = typer.Option(8, min=1),
+    seed: int = typer.Option(0),
+    out: Optional[Path] = typer.Option(None, help="output folder (with --compare: for comparison.md/.json)"),
+    batch_size: int = typer.Option(32, min=1, help="conversations advanced together per generate call"),
+    temperature: float = typer.Option(0.7, min=0.0, help="sampling temperature (0 = greedy)"),
+    top_p: float = typer.Option(1.0, min=0.0, max=1.0),
+    max_new_tokens: int = typer.Option(64, min=1, help="tokens per agent turn"),
+    thinking: bool = typer.Option(False, "--thinking", help="thinking template: <think>...</think> then the reply"),
+    compare: Optional[tuple[Path, Path]] = typer.Option(None, "--compare", help="DIR_A DIR_B: only compare two evals"),
+):
+    """Evaluate a model (plus adapter) against simulated users, or compare two evaluations (--compare A B)."""
+    from rlemp import evaluation
+    from rlemp.report import comparison_tables
+
+    if compare:
+        result = evaluation.compare(*compare, out_path=out)
+        for warning in result["warnings"]:
+            err_console.print(f"[yellow]warning:[/] {warning}", highlight=False, soft_wrap=True)
+        for table in comparison_tables(result):
+            console.print(table)
+        console.print(f"wrote {(out or compare[1]) / 'comparison.md'} and comparison.json")
+        return
+    for name, value in (("--model", model), ("--personas", personas), ("--out", out)):
+        if value is None:
+            raise RlempError(f"{name} is required (or give --compare DIR_A DIR_B)")
+    metrics = evaluation.evaluate_checkpoint(
+        model, adapter, personas, backend=backend, simulator_config=load_config_file(simulator_config),
+        out_dir=out, seed=seed, max_turns=max_turns, batch_size=batch_size, temperature=temperature,
+        top_p=top_p, max_new_tokens=max_new_tokens, thinking=thinking, progress=True,
+    )
+    console.print(
+        f"SentientScore {metrics['sentient_score']:.1f}, success {metrics['success_rate']:.3f}, "
+        f"failure {metrics['failure_rate']:.3f}, mean turns {metrics['mean_turns']:.2f} over "
+        f"{metrics['n_personas']} conversations ({metrics['n_dropped']} dropped); wrote {out}/report.md"
+    )
+
+
+@app.command("build-corpus")
+@handles_errors
+def build_corpus_cmd(
+    personas: Path = typer.Option(Path("simulators/personas/train.jsonl"), help="personas to talk with"),
+    replies: Path = typer.Option(Path("simulators/corpus/reply_bank.jsonl"), help="reply bank by category"),
+    out: Path = typer.Option(Path("simulators/corpus/supporter_replies.jsonl")),
+    conversations_per_persona: int = typer.Option(4, min=1),
+    max_turns: int = typer.Option(4, min=1),
+    seed: int = typer.Option(0),
+):
+    """Build the SFT supporter-reply corpus: bank replies of every quality, with the rule user's reactions."""
+    from rlemp.corpus import build_corpus, load_reply_bank
+    from rlemp.paths import resolve_data_path
+    from rlemp.personas import load_personas
+    from rlemp.simulators import build_simulator
+
+    path = build_corpus(
+        build_simulator("rule"),
+        load_personas(resolve_data_path(personas)),
+        load_reply_bank(resolve_data_path(replies)),
+        out,
+        seed=seed,
+        conversations_per_persona=conversations_per_persona,
+        max_turns=max_turns,
+    )
+    console.print(f"wrote {path}")
+
+
+@app.command()
+@handles_errors
+def demo(
+    out: Path = typer.Option(Path("demo_out"), help="output folder"),
+    size: str = typer.Option("full", help="full (the README demo, ~10 min on 2 cores) or smoke (seconds)"),
+    seed: int = typer.Option(0),
+):
+    """The whole pipeline on CPU: tiny model, SFT warm start, eval, GRPO with LoRA, eval again, compare."""
+    from rlemp.demo import SIZES, run_demo
+
+    if size not in SIZES:
+        raise RlempError(f"--size: expected one of {', '.join(SIZES)}, got {size!r}")
+    run_demo(out, size=size, seed=seed)
+
+
+@app.command("mine-preferences")
+@handles_errors
+def mine_preferences(
+    model: str = typer.Option(..., help="policy model folder or Hub id"),
+    adapter: Optional[Path] = typer.Option(None, help="LoRA adapter folder to apply to the model"),
+    personas: Path = typer.Option(..., help="persona JSONL file"),
+    out: Path = typer.Option(..., "--out", help="pairs JSONL to write (TRL conversational preference format)"),
+    judge: str = typer.Option("lookahead", help="flr, lookahead or mix"),
+    candidates: int = typer.Option(4, help="replies sampled per dialogue state (K >= 2)"),
+    margin: float = typer.Option(1.0, help="minimum score gap between chosen and rejected"),
+    lookahead_turns: int = typer.Option(2, help="turns the conversation goes on after a candidate (lookahead)"),
+    states_per_persona: int = typer.Option(0, help="dialogue states drawn per conversation (0: every turn)"),
+    max_turns: int = typer.Option(8, min=1),
+    seed: int = typer.Option(0),
+    backend: str = typer.Option("rule", help="simulator backend: rule, hf or openai"),
+    simulator_config: Optional[Path] = typer.Option(None, help="JSON or YAML file with the backend's config"),
+    flr_model: Optional[Path] = typer.Option(None, help="flr scorer model folder (default: the base model)"),
+    temperature: float = typer.Option(1.0, help="sampling temperature of the policy"),
+    max_new_tokens: int = typer.Option(64, min=1, help="new tokens per reply"),
+):
+    """Sample candidate replies from the policy at dialogue states, judge them, keep best vs worst pairs."""
+    from rlemp.preferences import mine_to_file, mining_config
+
+    config = mining_config(judge=judge, candidates=candidates, margin=margin, lookahead_turns=lookahead_turns,
+                           states_per_persona=states_per_persona, temperature=temperature)
+    result = mine_to_file(model, personas, out, config, adapter=adapter, backend=backend,
+                          simulator_config=load_config_file(simulator_config), flr_model=flr_model,
+                          max_turns=max_turns, max_new_tokens=max_new_tokens, seed=seed)
+    console.print(f"mined {len(result.pairs)} pairs from {result.states} states ({result.candidates} candidates) "
+                  f"in {result.seconds:.1f} s: {result.pairs_per_minute:.1f} pairs/minute; wrote {out}",
+                  highlight=False, soft_wrap=True)
+
+
 # --- commands of later modules are registered above this line ---
 
 

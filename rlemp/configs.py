@@ -10,9 +10,10 @@ on one line naming the recipe file.
 from __future__ import annotations
 
 import dataclasses
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Optional, Union
 
 from rlemp.errors import RlempError
 
@@ -29,7 +30,9 @@ class RlempArguments:
         default="simulators/personas/eval.jsonl", metadata={"help": "held-out personas for evaluation"}
     )
     simulator_backend: str = field(default="rule", metadata={"help": "rule, hf or openai"})
-    simulator_config: Optional[dict] = field(default=None, metadata={"help": "the backend's config mapping"})
+    simulator_config: Optional[Union[dict, str]] = field(
+        default=None, metadata={"help": "the backend's config mapping (JSON on the command line)"}
+    )
     max_turns: int = field(default=8, metadata={"help": "agent turns per conversation"})
     max_turn_tokens: int = field(default=64, metadata={"help": "new tokens per agent turn"})
     thinking: bool = field(default=False, metadata={"help": "<think>...</think> before each reply (RLVER)"})
@@ -40,7 +43,9 @@ class RlempArguments:
     flr_model: Optional[str] = field(
         default=None, metadata={"help": "scorer LM for the flr reward (default: the base model)"}
     )
-    curriculum: Optional[dict] = field(default=None, metadata={"help": "curriculum block (schedule, ...)"})
+    curriculum: Optional[Union[dict, str]] = field(
+        default=None, metadata={"help": "curriculum block (schedule, ...; JSON on the command line)"}
+    )
     max_failure_rate: float = field(
         default=0.2, metadata={"help": "stop if more than this share of conversations fail in the simulator"}
     )
@@ -54,12 +59,25 @@ class RlempArguments:
             value = getattr(self, name)
             if not isinstance(value, int) or value < 1:
                 raise RlempError(f"{name}: expected a positive integer, got {value!r}")
+        from rlemp.paths import resolve_data_path
+
+        self.personas = str(resolve_data_path(self.personas))
+        if self.eval_personas:
+            self.eval_personas = str(resolve_data_path(self.eval_personas))
         if self.rewards is None:
             self.rewards = [{"name": "emotion_final", "weight": 1.0}]
         if not isinstance(self.rewards, list) or not all(isinstance(r, dict) and "name" in r for r in self.rewards):
             raise RlempError("rewards: expected a list of mappings with at least a 'name'")
-        if self.curriculum is not None and not isinstance(self.curriculum, dict):
-            raise RlempError("curriculum: expected a mapping (schedule, ...)")
+        for name in ("simulator_config", "curriculum"):
+            value = getattr(self, name)
+            if isinstance(value, str):
+                try:
+                    value = json.loads(value)
+                except json.JSONDecodeError as exc:
+                    raise RlempError(f"{name}: not valid JSON ({exc.msg})") from None
+                setattr(self, name, value)
+            if value is not None and not isinstance(value, dict):
+                raise RlempError(f"{name}: expected a mapping, got {value!r}")
 
 
 def read_recipe(path: str | Path) -> dict[str, Any]:

@@ -57,7 +57,7 @@ import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Literal, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Literal, Optional, Sequence
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
@@ -67,6 +67,7 @@ from rlemp.errors import InputError, RlempError
 from rlemp.personas import Persona, iter_jsonl
 
 if TYPE_CHECKING:
+    from rlemp.rollout import Policy
     from rlemp.simulators.base import UserSimulator
     from rlemp.transcript import Transcript
 
@@ -269,13 +270,13 @@ def load_meld(path: str | Path) -> list[Dialogue]:
     return [Dialogue(d_id, [utts[u] for u in sorted(utts)]) for d_id, utts in rows.items()]
 
 
-def transcript_dialogue(transcript: "Transcript", id: str) -> Dialogue:
+def transcript_dialogue(transcript: Transcript, dialogue_id: str) -> Dialogue:
     """A transcript as a dialogue: user utterances labelled through their SAGE bands, agent replies unlabelled."""
     utterances = [Utterance("user", score_emotion(transcript.initial_emotion))]
     for turn in transcript.turns:
         utterances.append(Utterance("agent", None))
         utterances.append(Utterance("user", score_emotion(turn.emotion)))
-    return Dialogue(id, utterances)
+    return Dialogue(dialogue_id, utterances)
 
 
 def load_transcript_dialogues(path: str | Path) -> list[Dialogue]:
@@ -388,15 +389,13 @@ REFERENCE_REPLIES: tuple[str, ...] = (
 )
 REFERENCE_POLICY_NAME = "reference-script:" + hashlib.sha256(json.dumps(REFERENCE_REPLIES).encode()).hexdigest()[:12]
 
-PolicyFn = Callable[[Sequence["Transcript"]], Sequence[str]]
-
 
 def shift_difficulty(start: float, end: float) -> float:
     """``((1 - start) + (1 - end)) / 2`` for wellbeing on a 0-1 scale: shift needed minus half the shift achieved."""
     return ((1 - start) + (1 - end)) / 2
 
 
-def _policy_name(policy: PolicyFn) -> str:
+def _policy_name(policy: Policy) -> str:
     name = getattr(policy, "name", None)
     return name or f"{getattr(policy, '__module__', '?')}.{getattr(policy, '__qualname__', type(policy).__name__)}"
 
@@ -429,8 +428,8 @@ def _write_cache(path: Path, cache: dict[str, float]) -> None:
 
 def measure_persona_difficulty(
     personas: Sequence[Persona],
-    simulator: "UserSimulator",
-    policy: PolicyFn | None = None,
+    simulator: UserSimulator,
+    policy: Policy | None = None,
     seed: int = 0,
     max_turns: int = 8,
     cache_path: str | Path | None = None,
@@ -460,7 +459,8 @@ def measure_persona_difficulty(
             todo.append((persona, key))
     if todo:
         rollout = run_conversations(simulator, [p for p, _ in todo], policy, seed, max_turns)
-        for i, error in rollout.failures.items():
+        if rollout.failures:
+            i, error = next(iter(rollout.failures.items()))
             raise RlempError(f"could not measure the difficulty of persona {todo[i][0].id!r}: {error}")
         for (persona, key), t in zip(todo, rollout.transcripts, strict=True):
             cache[key] = result[persona.id] = shift_difficulty(t.initial_emotion / 100, t.final_emotion / 100)
@@ -663,9 +663,9 @@ class CurriculumSampler(Sampler[int]):
     steps_per_generation``), exactly like TRL's ``RepeatSampler``. An epoch is ``num_steps`` steps; step numbers
     keep counting across epochs. ``position`` is the next step to hand out, so a loop that consumes whole steps
     resumes exactly from ``state_dict()``. Inside a transformers ``Trainer`` the data loader prefetches, so the
-    position runs ahead of training: there :func:`curriculum_callback` restores the schedule only and the
-    trainer's own replay of the consumed batches (``ignore_data_skip=False``) brings the sampler back to the
-    checkpoint's step, with the same items since every step's draw is deterministic.
+    position runs ahead of training: there :func:`curriculum_callback` restores the schedule only, the trainer's
+    ``set_epoch`` call moves to the resumed epoch's first step and its replay of the consumed batches
+    (``ignore_data_skip=False``) to the checkpoint's step, with the same items since every draw is deterministic.
     """
 
     def __init__(
@@ -690,6 +690,12 @@ class CurriculumSampler(Sampler[int]):
 
     def __len__(self) -> int:
         return self.num_steps * self.batch_size * self.repeat * self.repeat_count
+
+    def set_epoch(self, epoch: int) -> None:
+        """Called by trainers before each epoch (also the one a resume starts in): go to that epoch's first step,
+        unless the position is already inside it."""
+        if self.position // self.num_steps != epoch:
+            self.position = epoch * self.num_steps
 
     def state_dict(self) -> dict[str, Any]:
         return {"position": self.position, "schedule": self.schedule.state_dict()}

@@ -206,18 +206,20 @@ def load_model(model_name_or_path: str, adapter: str | Path | None = None):
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
+    if adapter and not (Path(adapter) / "adapter_config.json").is_file():
+        raise InputError(adapter, None, None, "not a LoRA adapter folder (no adapter_config.json)")
     on_gpu = torch.cuda.is_available()
-    tokenizer_source = adapter if adapter and (Path(adapter) / "tokenizer_config.json").is_file() else model_name_or_path
+    own_tokenizer = adapter and (Path(adapter) / "tokenizer_config.json").is_file()
+    tokenizer_source = adapter if own_tokenizer else model_name_or_path
     try:
         tokenizer = AutoTokenizer.from_pretrained(str(tokenizer_source))
         model = AutoModelForCausalLM.from_pretrained(model_name_or_path, dtype="auto" if on_gpu else torch.float32)
-    except OSError as exc:
-        raise RlempError(f"cannot load model {model_name_or_path!r}: {str(exc).splitlines()[0]}") from None
+    except (OSError, ValueError) as exc:
+        where = "" if Path(model_name_or_path).exists() else "no such local folder, and from the hub: "
+        raise RlempError(f"cannot load model {model_name_or_path!r}: {where}{str(exc).splitlines()[0]}") from None
     if adapter:
         from peft import PeftModel
 
-        if not (Path(adapter) / "adapter_config.json").is_file():
-            raise InputError(adapter, None, None, "not a LoRA adapter folder (no adapter_config.json)")
         model = PeftModel.from_pretrained(model, str(adapter))
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token

@@ -8,8 +8,8 @@ that loads with ``AutoModelForCausalLM`` / ``AutoTokenizer`` like any hub checkp
   fields of each JSON line, a line that is not JSON counts as plain text; other files are read whole; hidden
   files and files that are not UTF-8 are skipped), followed by a small built-in English text so that the build
   works even when those folders are empty;
-* the ``simulators/`` folder is found next to the package (the checkout root, two levels above this file):
-  rlemp is installed editable from a checkout, so the data ships beside the code rather than inside the wheel;
+* the ``simulators/`` folder is found next to the package (:data:`rlemp.paths.DATA_DIR`): rlemp is installed
+  editable from a checkout, so the data ships beside the code rather than inside the wheel;
 * special tokens ``<|endoftext|>`` (pad and unk), ``<|im_start|>``, ``<|im_end|>`` (EOS); ``<think>`` and
   ``</think>`` are added as ordinary (non-special) tokens so that decoding keeps them;
 * the ChatML chat template wraps assistant content and its ``<|im_end|>`` in ``{% generation %}`` so that
@@ -24,9 +24,9 @@ import json
 from pathlib import Path
 from typing import Iterator, Literal
 
-Size = Literal["tiny", "small"]
+from rlemp.paths import DATA_DIR
 
-SIMULATORS_DIR = Path(__file__).resolve().parent.parent / "simulators"
+Size = Literal["tiny", "small"]
 
 ENDOFTEXT, IM_START, IM_END = "<|endoftext|>", "<|im_start|>", "<|im_end|>"
 THINK_TOKENS = ("<think>", "</think>")
@@ -89,7 +89,7 @@ def _json_strings(value: object) -> Iterator[str]:
             yield from _json_strings(item)
 
 
-def corpus_texts(simulators_dir: Path = SIMULATORS_DIR) -> list[str]:
+def corpus_texts(simulators_dir: Path = DATA_DIR) -> list[str]:
     """The tokenizer's training text: the project's simulator files in sorted path order, then the built-in text."""
     texts: list[str] = []
     files = sorted(p for p in simulators_dir.rglob("*") if p.is_file()) if simulators_dir.is_dir() else []
@@ -112,7 +112,7 @@ def corpus_texts(simulators_dir: Path = SIMULATORS_DIR) -> list[str]:
     return [t for t in texts if t.strip()]
 
 
-def build_tokenizer(size: Size = "tiny", simulators_dir: Path = SIMULATORS_DIR):
+def build_tokenizer(size: Size = "tiny", simulators_dir: Path = DATA_DIR):
     """A ``PreTrainedTokenizerFast`` with a byte-level BPE trained on :func:`corpus_texts` and the ChatML template."""
     from tokenizers import Tokenizer, models, pre_tokenizers, processors, trainers
     from transformers import AddedToken, PreTrainedTokenizerFast, Qwen2Tokenizer

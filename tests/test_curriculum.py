@@ -344,6 +344,12 @@ def test_sampler_repeats_like_trl_repeat_sampler():
     assert list(sampler) == [a, a, a, b, b, b] * 2 + [c, c, c, d, d, d] * 2
     assert len(sampler) == 24
     assert list(sampler)[:3] == [EASY_FIRST[4]] * 3  # the next epoch goes on with the next steps
+    sampler.set_epoch(0)  # as a trainer does before each epoch
+    assert sampler.position == 0 and list(sampler)[:3] == [a] * 3
+    sampler.set_epoch(1)
+    assert sampler.position == 2
+    sampler.set_epoch(1)  # already inside epoch 1: stays
+    assert sampler.position == 2
 
 
 def _run(sampler, steps, results):
@@ -427,7 +433,7 @@ def _train(out_dir, seen, resume=None, ignore_data_skip=False):
 
     sampler = CurriculumSampler(
         CurriculumSchedule(DIFFS, CurriculumConfig(schedule="adaptive", buckets=3, threshold=0.6, window=4), seed=3),
-        batch_size=2, num_steps=8)
+        batch_size=2, num_steps=3)  # epochs of 3 steps: the checkpoint at step 4 lies inside the second
 
     class CurriculumTrainer(Trainer):
         def _get_train_sampler(self, dataset=None):

@@ -4,7 +4,6 @@ rules hold (clamp, success, failure, goodbye, max_turns, bands), and the emotion
 from __future__ import annotations
 
 import itertools
-import re
 from pathlib import Path
 
 import pytest
@@ -13,7 +12,7 @@ from rlemp.personas import Persona, load_personas
 from rlemp.rollout import run_scripted
 from rlemp.simulators import build_simulator
 from rlemp.simulators.base import Reaction, apply_reaction, band
-from rlemp.simulators.rule import NEED_SIGNAL, USER_LINES, RuleSimulator
+from rlemp.simulators.rule import NEED_SIGNAL, USER_LINES, RuleSimulator, fired_signals
 from rlemp.transcript import Transcript, Turn
 
 SMALL = Path(__file__).parent / "data" / "personas_small.jsonl"
@@ -62,9 +61,8 @@ def change(p: Persona, reply: str, history=()) -> float:
 
 
 def contributions(turn: Turn) -> dict[str, float]:
-    """``{signal: value}`` parsed from a turn's rationale ("validation +3.0, too_long -2.0; ...")."""
-    signals = turn.rationale.split(";")[0]
-    return {m.group(1): float(m.group(2)) for m in re.finditer(r"(?:^|, )(.+?) ([+-]\d+\.\d)", signals)}
+    """``{signal: value}`` of the signals that fired, read from the turn's rationale."""
+    return fired_signals(turn.rationale)
 
 
 NEUTRAL = "Okay, so that was today."  # mentions the conversation (no off-topic), helps with nothing
@@ -126,6 +124,16 @@ def test_hurtful_signal_fires_and_lowers_emotion(signal, neutral_delta):
     turn = react(persona(), HURTFUL_REPLIES[signal])
     assert contributions(turn).get(signal, 0) < 0, turn.rationale
     assert turn.delta < neutral_delta
+
+
+def test_disliked_phrases_with_commas_and_semicolons():
+    p = persona(dislikes=["oh come on, get over it", "ugh; fine"])
+    script = ["Oh come on, get over it, the report.", "Ugh; fine. That sounds really frustrating.",
+              "I hear you, the report still stings."]
+    t = run_scripted(SIM, [p], script, max_turns=3)[0]
+    assert contributions(t.turns[0])["dislike:oh come on, get over it"] < 0
+    assert contributions(t.turns[1])["dislike:ugh; fine"] < 0 and contributions(t.turns[1])["validation"] > 0
+    assert 0 < contributions(t.turns[2])["validation"] < contributions(t.turns[1])["validation"]
 
 
 def test_repetition_is_punished(neutral_delta):
@@ -291,25 +299,48 @@ def test_failure_below_10():
 
 
 DISMISSIVE = ["Your report is not a big deal.", "Calm down, others have it worse.", "Just move on from the report."]
+OFF_TOPIC = ["By the way, did you watch the football?", "Purple elephants enjoy quiet libraries.",
+             "The weather has been lovely this week.", "Random question: do you like crypto?"]
 
 
-def test_goodbye_after_consecutive_hurtful_turns():
-    t = run_scripted(SIM, [persona(initial_emotion=35)], DISMISSIVE, max_turns=8)[0]
-    assert t.outcome == "goodbye" and len(t.turns) == 2
-    assert all(turn.delta <= -5 for turn in t.turns) and t.final_emotion < 30
-    assert "Bye" in t.turns[-1].user and "Bye" not in t.turns[0].user
-    patient = build_simulator("rule", {"goodbye_after": 3})
-    t3 = run_scripted(patient, [persona(initial_emotion=35)], DISMISSIVE, max_turns=8)[0]
-    assert t3.outcome == "goodbye" and len(t3.turns) == 3
+def test_goodbye_after_unengaged_turns_in_a_row():
+    t = run_scripted(SIM, [persona(initial_emotion=60)], OFF_TOPIC, max_turns=8)[0]
+    assert t.outcome == "goodbye" and len(t.turns) == SIM.config.goodbye_after == 3
+    assert "Bye" in t.turns[-1].user and not any("Bye" in turn.user for turn in t.turns[:-1])
+    # an engaged turn starts the count again
+    broken = OFF_TOPIC[:2] + [HELPFUL_REPLIES["validation"]] + OFF_TOPIC[2:] + [NEUTRAL]
+    t = run_scripted(SIM, [persona(initial_emotion=60)], broken, max_turns=8)[0]
+    assert t.outcome == "goodbye" and len(t.turns) == 6
 
 
-def test_no_goodbye_while_emotion_is_high_or_hurt_is_not_consecutive():
-    t = run_scripted(SIM, [persona(initial_emotion=90)], DISMISSIVE, max_turns=3)[0]
-    assert t.outcome == "max_turns" and all(turn.delta <= -5 for turn in t.turns)
-    broken = [DISMISSIVE[0], NEUTRAL, DISMISSIVE[2]]
-    t = run_scripted(SIM, [persona(initial_emotion=35)], broken, max_turns=3)[0]
-    assert [turn.delta <= -5 for turn in t.turns] == [True, False, True]
-    assert t.outcome == "max_turns" and t.final_emotion < 30
+@pytest.mark.parametrize("after", [1, 2])
+def test_goodbye_after_is_configurable(after):
+    impatient = build_simulator("rule", {"goodbye_after": after})
+    script = [HELPFUL_REPLIES["validation"]] + OFF_TOPIC
+    t = run_scripted(impatient, [persona(initial_emotion=60)], script, max_turns=8)[0]
+    assert t.outcome == "goodbye" and len(t.turns) == 1 + after
+
+
+def test_hurt_slides_toward_failure_without_goodbye():
+    t = run_scripted(SIM, [persona(initial_emotion=50)], DISMISSIVE + [HURTFUL_REPLIES["toxic_positivity"],
+                                                                       HURTFUL_REPLIES["blunt_fix"]], max_turns=8)[0]
+    assert t.outcome == "failure" and all(turn.delta < 0 for turn in t.turns)
+    assert not any("Bye" in turn.user for turn in t.turns)
+
+
+def test_off_topic_costs_less_than_dismissing():
+    p = persona()
+    assert react(p, HURTFUL_REPLIES["dismissive"]).delta < react(p, HURTFUL_REPLIES["off_topic"]).delta < 0
+    assert react(p, HURTFUL_REPLIES["dismissive"]).delta < react(p, HURTFUL_REPLIES["off_topic_marker"]).delta
+
+
+def test_repeated_hurt_numbs_but_manipulation_does_not():
+    again = react(persona(), "Calm down, it's not that bad.", history=[DISMISSIVE[0]])
+    first = react(persona(), DISMISSIVE[0])
+    assert contributions(first)["dismissive"] < contributions(again)["dismissive"] < 0
+    replies = list(MANIPULATIVE_REPLIES.values())
+    t = run_scripted(SIM, [persona(initial_emotion=100)], replies, max_turns=len(replies))[0]
+    assert [turn.delta for turn in t.turns] == [-10] * len(replies)
 
 
 def test_max_turns_ends_the_conversation():

@@ -74,7 +74,8 @@ def test_think_tokens_are_single_non_special_tokens_and_round_trip(tokenizer):
         assert tag not in tokenizer.all_special_tokens
     assert tokenizer.decode(ids) == text
     assert tokenizer.decode(ids, skip_special_tokens=True) == text
-    assert tokenizer.decode(tokenizer("<|im_start|>user\nhi<|im_end|>")["input_ids"], skip_special_tokens=True) == "user\nhi"
+    chatml = tokenizer("<|im_start|>user\nhi<|im_end|>")["input_ids"]
+    assert tokenizer.decode(chatml, skip_special_tokens=True) == "user\nhi"
 
 
 def test_generation_markers_mask_assistant_reply_and_stop_token(tokenizer):

@@ -7,18 +7,18 @@ text read ``transcript.turns[*].agent`` (the reply the user saw, thoughts stripp
 completion text otherwise. ``None`` means "does not apply to this sample": TRL turns it into NaN and leaves it
 out of the weighted sum (``nansum``); :func:`combine` does the same for rlemp's own PPO/DPO code.
 
-Registered names (``REWARDS``) and the options each accepts:
+Registered names (``REWARDS``) and the options each accepts (an unknown name or option is a RlempError):
 
-================== =====================================================================================
-``emotion_final``  final emotion / 100 (RLVER); ``success_bonus``, ``failure_bonus``
-``emotion_delta``  per-turn emotion change / 100, summed; same options
-``emotion_turn_credit`` per-turn change mixed with the discounted return; also ``alpha``, ``gamma``
-``flr``            follow-up likelihood; ``model``, ``positives``, ``negatives``, ``batch_size``,
-                   ``max_context_tokens``, ``system``, ``share_context``
-``format``         ``<think>`` template well-formedness; ``thinking``, ``reward``, ``penalty``
-``length``         length guard on the reply; ``min_words``, ``max_words``, ``penalty``
-``safety``         manipulation / unhealthy-attachment penalty; ``penalty``, ``categories``
-================== =====================================================================================
+* ``emotion_final``: final emotion / 100 (RLVER); ``success_bonus``, ``failure_bonus``
+* ``emotion_delta``: per-turn emotion change / 100, summed; the same options
+* ``emotion_turn_credit``: per-turn change mixed with the discounted return; also ``alpha``, ``gamma``
+* ``flr``: follow-up likelihood; ``model``, ``positives``, ``negatives``, ``batch_size``,
+  ``max_context_tokens``, ``system``, ``share_context``
+* ``format``: well-formed ``<think>`` template; ``thinking``, ``reward``, ``penalty``
+* ``length``: length guard on the reply; ``min_words``, ``max_words``, ``penalty``
+* ``safety``: manipulation / unhealthy-attachment penalty; ``penalty``, ``categories``
+
+Only the emotion rewards return None (no transcript, or one without turns); the others always apply.
 
 The three emotion shapings are separate names (not one ``emotion`` with a ``shaping`` option) so that each
 is logged under its own name. :func:`build_reward` returns an object whose ``__name__`` is the registered

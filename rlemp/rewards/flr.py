@@ -95,6 +95,14 @@ def load_scorer(model_dir: str | Path):
     return model, tokenizer
 
 
+def token_logprobs(logits, targets):
+    """``log softmax(logits)[target]`` per position, in float32, without materialising the full log-softmax."""
+    import torch
+
+    logits = logits.float()
+    return logits.gather(-1, targets[..., None]).squeeze(-1) - torch.logsumexp(logits, dim=-1)
+
+
 class FollowUpLikelihood:
     """The FLR reward function; also ``score(contexts_messages, replies)`` and per-follow-up
     ``followup_scores`` for direct use."""
@@ -205,22 +213,23 @@ class FollowUpLikelihood:
         ctx, ctx_mask, ctx_len = self._padded(contexts)
         out = self.model(input_ids=ctx, attention_mask=ctx_mask, use_cache=True,
                          logits_to_keep=(ctx_len - 1)[:, None])
-        first_logp = torch.log_softmax(out.logits[:, 0].float(), dim=-1)  # (S, V): predicts each follow-up's first token
+        first_logits = out.logits[:, 0].float()  # (S, V): predicts each follow-up's first token
         cache = out.past_key_values
         cache.batch_repeat_interleave(n_follow)
         fol, fol_mask, fol_len = self._padded(self.followup_ids)
         groups = len(contexts)
         fol, fol_mask = fol.repeat(groups, 1), fol_mask.repeat(groups, 1)
         positions = ctx_len.repeat_interleave(n_follow)[:, None] + torch.arange(fol.shape[1], device=fol.device)
-        out = self.model(input_ids=fol, attention_mask=torch.cat([ctx_mask.repeat_interleave(n_follow, 0), fol_mask], 1),
-                         position_ids=positions, past_key_values=cache, use_cache=True)
-        first = first_logp.repeat_interleave(n_follow, 0).gather(1, fol[:, :1]).squeeze(1)
-        rest = torch.log_softmax(out.logits[:, :-1].float(), dim=-1).gather(2, fol[:, 1:, None]).squeeze(2)
+        mask = torch.cat([ctx_mask.repeat_interleave(n_follow, 0), fol_mask], dim=1)
+        out = self.model(input_ids=fol, attention_mask=mask, position_ids=positions, past_key_values=cache, use_cache=True)
+        first = token_logprobs(first_logits.repeat_interleave(n_follow, 0)[:, None], fol[:, :1]).squeeze(1)
+        rest = token_logprobs(out.logits[:, :-1], fol[:, 1:])
         total = first + (rest * fol_mask[:, 1:]).sum(1)
         return (total / fol_len.repeat(groups)).view(groups, n_follow).cpu()
 
     def _score_flat(self, contexts: Sequence[Sequence[int]], pairs: Sequence[tuple[int, int]]):
-        """One forward over padded ``context + follow-up`` rows; logits kept only where follow-up tokens are predicted."""
+        """One forward over padded ``context + follow-up`` rows, logits kept only where follow-up tokens are
+        predicted."""
         import torch
 
         seqs = [list(contexts[c]) + self.followup_ids[f] for c, f in pairs]
@@ -231,7 +240,7 @@ class FollowUpLikelihood:
         keep = (ctx_len[:, None] - 1 + steps).clamp(max=ids.shape[1] - 1)  # position t predicts token t + 1
         out = self.model(input_ids=ids, attention_mask=mask, logits_to_keep=keep)
         targets = ids.gather(1, (keep + 1).clamp(max=ids.shape[1] - 1))
-        logp = torch.log_softmax(out.logits.float(), dim=-1).gather(2, targets[..., None]).squeeze(2)
+        logp = token_logprobs(out.logits, targets)
         valid = steps < fol_len[:, None]
         return ((logp * valid).sum(1) / fol_len).cpu()
 

@@ -45,7 +45,7 @@ class HFConfig(LLMConfig):
 
 
 class SeededGumbelSampler(LogitsProcessor):
-    """Sampling at ``temperature`` with one generator per row: ``argmax(logits / T + Gumbel)`` ~ ``softmax(logits / T)``."""
+    """Sampling at ``temperature``, one generator per row: ``argmax(logits / T + Gumbel)`` ~ ``softmax(logits / T)``."""
 
     def __init__(self, seeds: Sequence[int], temperature: float):
         self.temperature = temperature

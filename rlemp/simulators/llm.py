@@ -40,14 +40,14 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from rlemp.chat import split_thoughts
 from rlemp.errors import RlempError, first_validation_error
+from rlemp.paths import DATA_DIR
 from rlemp.personas import HIDDEN_NEEDS, Persona
 from rlemp.simulators.base import MAX_DELTA, Reaction, SimulatorConfig, SimulatorError, UserSimulator
 from rlemp.transcript import Transcript
 
 logger = logging.getLogger(__name__)
 
-# The prompts ship beside the package in the checkout (rlemp is installed editable), like the persona banks.
-PROMPTS_DIR = Path(__file__).resolve().parents[2] / "simulators" / "prompts"
+PROMPTS_DIR = DATA_DIR / "prompts"
 PROMPT_FILES = ("user_simulator.md", "user_turn.md", "hidden_needs.json")
 FALLBACK_USER_TEXT = "Hmm, I see."
 EXCERPT_CHARS = 80
@@ -213,7 +213,8 @@ class LLMSimulator(UserSimulator):
                 break
             if attempt:
                 self.count("retries", len(pending))
-            requests = [(prompts[i], derive_seed(transcripts[i].seed, len(transcripts[i].turns), attempt)) for i in pending]
+            seeds = [derive_seed(transcripts[i].seed, len(transcripts[i].turns), attempt) for i in pending]
+            requests = [(prompts[i], seed) for i, seed in zip(pending, seeds)]
             still_pending = []
             for i, output in zip(pending, self.complete_many(requests)):
                 if isinstance(output, SimulatorError):

@@ -8,7 +8,7 @@ with the *same* request after an exponential backoff (``backoff_s * 2**k``, capp
 after ``max_retries`` retries that conversation gets a :class:`SimulatorError` (``stats["failures"]``). Any
 other HTTP status (401, 404...) cannot get better by retrying and fails at once. An answer that is not valid
 simulator JSON is a model problem, not a transport one: it is re-asked with the next seed and ends in the
-shared fallback (see :mod:`rlemp.simulators.llm`).
+shared fallback (see :mod:`rlemp.simulators.llm`). ``max_retries`` bounds both kinds of retry.
 
 Replay. With ``cache_dir`` set (the default, relative to the working directory) every answer is stored under
 the sha256 of base URL plus request body (:mod:`rlemp.simulators.cache`), so a rerun or ``rlemp verify``
@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Optional, Sequence
@@ -31,12 +32,14 @@ from typing import Optional, Sequence
 import httpx
 from pydantic import Field, field_validator
 
+from rlemp.errors import RlempError
 from rlemp.simulators.base import SimulatorError
 from rlemp.simulators.cache import RequestCache, request_key
 from rlemp.simulators.llm import LLMConfig, LLMSimulator
 
 logger = logging.getLogger(__name__)
 
+ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 RETRYABLE_STATUS = frozenset({429}) | frozenset(range(500, 600))
 
 
@@ -56,8 +59,7 @@ class OpenAIConfig(LLMConfig):
 
     base_url: str = "https://api.openai.com/v1"
     model: str = Field(min_length=1)
-    api_key_env: Optional[str] = Field("OPENAI_API_KEY", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
-                                       description="NAME of the environment variable holding the key")
+    api_key_env: Optional[str] = Field("OPENAI_API_KEY", description="NAME of the environment variable holding the key")
     max_tokens: int = Field(512, ge=1)
     timeout_s: float = Field(60.0, gt=0)
     max_retries: int = Field(3, ge=0, le=20)
@@ -84,6 +86,10 @@ class OpenAISimulator(LLMSimulator):
     def __init__(self, config: OpenAIConfig | dict | None = None):
         super().__init__(config)
         c = self.config
+        if c.api_key_env is not None and not ENV_NAME.fullmatch(c.api_key_env):
+            # checked here rather than by pydantic, whose error would echo the value: maybe a key pasted by mistake
+            raise RlempError("simulator 'openai' config field 'api_key_env': must be the name of an environment "
+                             "variable that holds the API key, not the key itself")
         self.url = f"{c.base_url}/chat/completions"
         self.cache = RequestCache(c.cache_dir) if c.cache_dir else None
         self.client = httpx.Client(

@@ -47,6 +47,8 @@ class EmotionGRPOTrainer(GRPOTrainer):
         self.curriculum = curriculum
         self.failure_budget = FailureBudget(rlemp_args.max_failure_rate)
         super().__init__(*args, rollout_func=self.rollout, **kwargs)
+        if curriculum is not None:
+            self.add_callback(curriculum.callback())
         self.settings = generation_settings(rlemp_args, self.args)
         self.transcript_log = open_transcript_log(self.args.output_dir, self.accelerator.is_main_process)
 
@@ -87,6 +89,8 @@ class EmotionGRPOTrainer(GRPOTrainer):
         finished = [t for t in gather_object([t for t in transcripts if t is not None])]
         failed = sum(gather_object([len(result.failures)]))
         self.failure_budget.add(len(finished) + failed, failed)
+        if self.curriculum is not None and self.model.training:
+            self.curriculum.record([t.persona_id for t in finished], [t.outcome == "success" for t in finished])
         mode = "train" if self.model.training else "eval"
         metrics = self._metrics[mode]
         for key, value in rollout_metrics(finished).items():

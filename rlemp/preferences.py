@@ -1,0 +1,401 @@
+"""Preference pairs mined from the policy's own replies (as in the FLR paper), for DPO.
+
+Mining runs in three batched steps:
+
+1. **States.** The policy plays one conversation per persona with the simulated user (:func:`rollout_model`,
+   conversation ``i`` gets seed ``seed * 100_003 + i`` as in evaluation). Every agent turn of a finished
+   conversation is a *dialogue state*: the persona and the conversation before that reply. With
+   ``states_per_persona`` N > 0, N of a conversation's turns are drawn (``random.Random(seed)``, in persona
+   order); 0 keeps them all.
+2. **Candidates.** Each state is branched ``candidates`` (K) times (a copy of the transcript cut at that turn)
+   and the policy samples one reply per branch at ``temperature``: ``batch_size`` rows (``batch_size // K``
+   states) per ``generate`` call, left-padded, ``transformers.set_seed`` before each batch.
+3. **Judging.** ``flr``: the follow-up likelihood of the reply in its context
+   (:class:`rlemp.rewards.flr.FollowUpLikelihood`; a PEFT scorer scores with its adapter disabled, i.e. as the
+   reference model). ``lookahead``: the simulator reacts to the reply, then the policy and the simulator go on
+   for ``lookahead_turns`` more turns (all branches together, one ``generate`` and one ``step_many`` per turn,
+   at the policy's own sampling settings), and the score is the emotion change from the state to the end of
+   the look-ahead; a conversation that ends earlier (success, failure, goodbye, ``max_turns``) scores where it
+   ended. ``mix``: the weighted sum of both; by default an emotion point weighs 0.1 (a full +-10 turn weighs
+   like a 1-nat FLR gap).
+
+A state yields a pair when the best and the worst candidate (first on ties) differ by at least ``margin`` and
+by more than zero, and their texts differ. A candidate the simulator failed on is left out; a state with
+fewer than two judged candidates yields nothing. The same model, inputs and seed give an identical pairs file.
+
+Rows of the JSONL are TRL's conversational preference format (``prompt`` with the system prompt the policy
+saw, ``chosen`` and ``rejected`` as one assistant message with the raw reply, thoughts included) plus
+``chosen_score``, ``rejected_score``, ``margin``, ``persona_id``, ``turn`` (1-based number of the reply) and
+``judge`` (this mining's configuration); ``datasets.load_dataset("json", data_files=...)`` reads it and
+``trl.DPOTrainer`` trains on it directly.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import time
+from contextlib import nullcontext
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Literal, Sequence
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from rlemp.chat import split_thoughts
+from rlemp.errors import InputError, RlempError, first_validation_error
+from rlemp.personas import Persona, iter_jsonl
+from rlemp.rollout import GenerationSettings, ModelPolicy, TokenStream, rollout_model
+from rlemp.simulators.base import SimulatorError, UserSimulator
+from rlemp.transcript import Transcript
+
+logger = logging.getLogger(__name__)
+
+JUDGES = ("flr", "lookahead", "mix")
+DEFAULT_MIX_WEIGHTS = {"flr": 1.0, "lookahead": 0.1}
+
+
+class MiningConfig(BaseModel):
+    """How candidates are sampled and judged; recorded in every pair's ``judge`` field."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    judge: Literal["flr", "lookahead", "mix"] = "lookahead"
+    judge_weights: dict[str, float] | None = None  # mix only: {"flr": w, "lookahead": w}
+    candidates: int = Field(4, ge=2)
+    margin: float = Field(1.0, ge=0)
+    lookahead_turns: int = Field(2, ge=0)
+    states_per_persona: int = Field(0, ge=0)  # 0: every turn of every conversation
+    temperature: float = Field(1.0, gt=0)  # sampling of the candidates
+
+    @model_validator(mode="after")
+    def _check_weights(self) -> "MiningConfig":
+        if self.judge_weights is None:
+            return self
+        if self.judge != "mix":
+            raise ValueError("judge_weights applies to judge 'mix' only")
+        unknown = set(self.judge_weights) - {"flr", "lookahead"}
+        if unknown:
+            raise ValueError(f"judge_weights: unknown judge {sorted(unknown)[0]!r}; use flr and lookahead")
+        if any(w < 0 for w in self.judge_weights.values()) or not any(w > 0 for w in self.judge_weights.values()):
+            raise ValueError("judge_weights: weights must be >= 0 with at least one > 0")
+        return self
+
+    @property
+    def weights(self) -> dict[str, float]:
+        """The judges that score and their weights."""
+        if self.judge == "mix":
+            weights = self.judge_weights or DEFAULT_MIX_WEIGHTS
+            return {name: float(w) for name, w in weights.items() if w > 0}
+        return {self.judge: 1.0}
+
+
+def mining_config(**fields: Any) -> MiningConfig:
+    """A validated :class:`MiningConfig`; bad values raise a one-line :class:`RlempError`."""
+    try:
+        return MiningConfig(**fields)
+    except ValidationError as exc:
+        name, message = first_validation_error(exc)
+        raise RlempError(f"preference mining: {name + ': ' if name else ''}{message}") from None
+
+
+@dataclass
+class MiningResult:
+    pairs: list[dict[str, Any]]
+    states: int = 0
+    candidates: int = 0
+    skipped: dict[str, int] = field(default_factory=lambda: {"margin": 0, "identical": 0, "failed": 0})
+    seconds: float = 0.0
+
+    @property
+    def pairs_per_minute(self) -> float:
+        return 60.0 * len(self.pairs) / self.seconds if self.seconds > 0 else 0.0
+
+
+@dataclass
+class _State:
+    transcript: Transcript  # the whole conversation the state was cut from
+    turns: int  # agent turns before the reply to choose
+
+
+def branch(transcript: Transcript, turns: int) -> Transcript:
+    """An open copy of ``transcript`` cut after ``turns`` agent turns (earlier turns are shared, never mutated)."""
+    return transcript.model_copy(update={
+        "turns": list(transcript.turns[:turns]),
+        "final_emotion": transcript.emotions[turns],
+        "outcome": None,
+        "meta": {},
+    })
+
+
+def dialogue_states(transcripts: Sequence[Transcript], per_persona: int, seed: int) -> list[_State]:
+    """Every agent turn of each conversation, or ``per_persona`` of them drawn with ``random.Random(seed)``."""
+    rng = random.Random(seed)
+    states = []
+    for t in transcripts:
+        turns = list(range(len(t.turns)))
+        if per_persona and len(turns) > per_persona:
+            turns = sorted(rng.sample(turns, per_persona))
+        states.extend(_State(t, n) for n in turns)
+    return states
+
+
+def _reference(model):
+    """A PEFT model scores with its adapter disabled (the reference); any other model as it is."""
+    return model.disable_adapter() if hasattr(model, "disable_adapter") and hasattr(model, "peft_config") else nullcontext()
+
+
+class _Judge:
+    """Scores a batch of candidate branches (one reply each, not yet applied) with the configured judges."""
+
+    def __init__(self, config: MiningConfig, policy: ModelPolicy, simulator: UserSimulator, scorer, settings):
+        self.config, self.policy, self.simulator, self.scorer = config, policy, simulator, scorer
+        self.settings = settings
+
+    def __call__(self, branches: list[Transcript], replies: list[str]) -> list[float | None]:
+        weights = self.config.weights
+        totals: list[float | None] = [0.0] * len(branches)
+        if "flr" in weights:
+            with _reference(self.scorer.model):
+                flr = self.scorer.score([b.messages() for b in branches], [split_thoughts(r)[1] for r in replies])
+            totals = [weights["flr"] * s for s in flr]
+        if "lookahead" in weights:
+            changes = self.lookahead(branches, replies)
+            totals = [None if c is None or t is None else t + weights["lookahead"] * c for t, c in zip(totals, changes)]
+        return totals
+
+    def lookahead(self, branches: list[Transcript], replies: list[str]) -> list[float | None]:
+        """Emotion change from each branch's state to the end of its look-ahead; None where the simulator failed."""
+        start = [b.final_emotion for b in branches]
+        failed: set[int] = set()
+        open_ids = list(range(len(branches)))
+        step_replies = replies
+        for lookahead_turn in range(self.config.lookahead_turns + 1):
+            if lookahead_turn:
+                step_replies = self.policy([branches[i] for i in open_ids])
+            split = [split_thoughts(r) for r in step_replies]
+            results = self.simulator.step_many(
+                [branches[i] for i in open_ids], [reply for _, reply in split], [th for th, _ in split]
+            )
+            failed.update(i for i, r in zip(open_ids, results) if isinstance(r, SimulatorError))
+            open_ids = [i for i in open_ids if i not in failed and not branches[i].done]
+            if not open_ids:
+                break
+        return [None if i in failed else float(b.final_emotion - s) for i, (b, s) in enumerate(zip(branches, start))]
+
+
+def _seed_stream(policy: ModelPolicy, transcript: Transcript) -> None:
+    """Give the policy a token stream for a branch that starts mid-conversation (rendered with the template)."""
+    text = policy.tokenizer.apply_chat_template(
+        transcript.messages(policy.system_prompt), tokenize=False, add_generation_prompt=True
+    )
+    ids = policy.tokenizer.encode(text, add_special_tokens=False)
+    policy.streams[id(transcript)] = TokenStream(ids, turns_seen=len(transcript.turns))
+
+
+def _pair(state: _State, candidates: list[tuple[str, float]], config: MiningConfig, system: str,
+          judge: dict[str, Any], skipped: dict[str, int]) -> dict[str, Any] | None:
+    if len(candidates) < 2:
+        skipped["failed"] += 1
+        return None
+    best = max(range(len(candidates)), key=lambda i: candidates[i][1])
+    worst = min(range(len(candidates)), key=lambda i: candidates[i][1])
+    (chosen, chosen_score), (rejected, rejected_score) = candidates[best], candidates[worst]
+    margin = chosen_score - rejected_score
+    if margin <= 0 or margin < config.margin:
+        skipped["margin"] += 1
+        return None
+    if chosen == rejected:
+        skipped["identical"] += 1
+        return None
+    return {
+        "prompt": branch(state.transcript, state.turns).messages(system),
+        "chosen": [{"role": "assistant", "content": chosen}],
+        "rejected": [{"role": "assistant", "content": rejected}],
+        "chosen_score": chosen_score,
+        "rejected_score": rejected_score,
+        "margin": margin,
+        "persona_id": state.transcript.persona_id,
+        "turn": state.turns + 1,
+        "judge": judge,
+    }
+
+
+def mine_preferences(
+    model,
+    tokenizer,
+    personas: Sequence[Persona],
+    simulator: UserSimulator,
+    config: MiningConfig,
+    *,
+    scorer=None,
+    settings: GenerationSettings | None = None,
+    thinking: bool = False,
+    max_turns: int = 8,
+    seed: int = 0,
+    batch_size: int = 64,
+    record: dict[str, Any] | None = None,
+) -> MiningResult:
+    """Mine preference pairs from the policy ``model`` (see the module docstring).
+
+    ``scorer`` is a :class:`~rlemp.rewards.flr.FollowUpLikelihood`, required when the judge uses ``flr``;
+    ``settings`` is the policy's sampling for the state rollouts and look-ahead turns (the candidates use
+    ``config.temperature``); ``batch_size`` bounds the rows of one ``generate`` call; ``record`` adds to
+    every pair's ``judge`` field (e.g. the scorer's name).
+    """
+    from transformers import set_seed
+
+    from rlemp.evaluation import conversation_seed
+
+    if not personas:
+        raise RlempError("preference mining: no personas")
+    if batch_size < 1 or max_turns < 1:
+        raise RlempError("preference mining: batch_size and max_turns must be at least 1")
+    if "flr" in config.weights and scorer is None:
+        raise RlempError(f"preference mining: judge {config.judge!r} needs an flr scorer model")
+    started = time.perf_counter()
+    settings = settings or GenerationSettings()
+    candidate_settings = replace(settings, temperature=config.temperature)
+    policy = ModelPolicy(model, tokenizer, settings, thinking=thinking)
+    judge_record = {
+        **config.model_dump(),
+        "weights": config.weights,
+        "seed": seed,
+        "max_turns": max_turns,
+        "thinking": thinking,
+        "simulator": {"backend": simulator.backend, "version": simulator.version, "config_hash": simulator.config_hash},
+        **(record or {}),
+    }
+
+    transcripts: list[Transcript] = []
+    for start in range(0, len(personas), batch_size):
+        batch = personas[start:start + batch_size]
+        set_seed(conversation_seed(seed, start))
+        result, _ = rollout_model(policy, simulator, batch, [conversation_seed(seed, start + i) for i in range(len(batch))],
+                                  max_turns)
+        transcripts.extend(result.finished)
+    states = dialogue_states(transcripts, config.states_per_persona, seed)
+
+    judge = _Judge(config, policy, simulator, scorer, settings)
+    out = MiningResult(pairs=[], states=len(states))
+    k = config.candidates
+    per_batch = max(1, batch_size // k)
+    for start in range(0, len(states), per_batch):
+        batch_states = states[start:start + per_batch]
+        branches = [branch(s.transcript, s.turns) for s in batch_states for _ in range(k)]
+        policy.streams.clear()
+        for b in branches:
+            _seed_stream(policy, b)
+        set_seed(conversation_seed(seed, start))
+        policy.settings = candidate_settings
+        replies = policy(branches)
+        policy.settings = settings
+        scores = judge(branches, replies)
+        out.candidates += len(replies)
+        for i, state in enumerate(batch_states):
+            rows = range(i * k, (i + 1) * k)
+            judged = [(replies[r], scores[r]) for r in rows if scores[r] is not None]
+            pair = _pair(state, judged, config, policy.system_prompt, judge_record, out.skipped)
+            if pair is not None:
+                out.pairs.append(pair)
+        logger.info("mined %d pairs from %d of %d states", len(out.pairs), start + len(batch_states), len(states))
+    policy.streams.clear()
+    out.seconds = time.perf_counter() - started
+    return out
+
+
+# --- the pairs file ------------------------------------------------------------------------------------------
+
+
+class _Message(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    role: Literal["system", "user", "assistant"]
+    content: str
+
+
+class PreferencePair(BaseModel):
+    """One row of a pairs file as DPO needs it (the scores and judge are optional for hand-made pairs)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    prompt: list[_Message] = Field(min_length=1)
+    chosen: list[_Message] = Field(min_length=1)
+    rejected: list[_Message] = Field(min_length=1)
+
+
+def write_pairs(pairs: Sequence[dict[str, Any]], path: str | Path) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8") as f:
+        for pair in pairs:
+            f.write(json.dumps(pair, ensure_ascii=False) + "\n")
+    return path
+
+
+def read_pairs(path: str | Path) -> list[dict[str, Any]]:
+    """The rows of a pairs JSONL file, each checked; errors name the file, line and field."""
+    rows = []
+    for number, obj in iter_jsonl(path):
+        if not isinstance(obj, dict):
+            raise InputError(path, number, None, f"expected a JSON object, got {type(obj).__name__}")
+        try:
+            PreferencePair.model_validate(obj)
+        except ValidationError as exc:
+            name, message = first_validation_error(exc)
+            raise InputError(path, number, name, message) from None
+        rows.append(obj)
+    if not rows:
+        raise InputError(path, None, None, "no preference pairs in file (lower the margin or mine more states)")
+    return rows
+
+
+def pairs_dataset(path: str | Path):
+    """A checked pairs file as a ``datasets.Dataset`` ready for ``trl.DPOTrainer``."""
+    from datasets import Dataset
+
+    return Dataset.from_list(read_pairs(path))
+
+
+def mine_to_file(
+    model_name_or_path: str,
+    personas_path: str | Path,
+    out: str | Path,
+    config: MiningConfig,
+    *,
+    adapter: str | Path | None = None,
+    backend: str = "rule",
+    simulator_config: dict[str, Any] | None = None,
+    flr_model: str | Path | None = None,
+    max_turns: int = 8,
+    max_new_tokens: int = 64,
+    seed: int = 0,
+    batch_size: int = 64,
+    thinking: bool = False,
+) -> MiningResult:
+    """``rlemp mine-preferences``: load the policy (plus adapter), personas, simulator and scorer, mine, write.
+
+    The flr scorer is ``flr_model`` when given, else the policy itself with any adapter disabled (the base).
+    The look-ahead and state rollouts sample at the candidates' temperature.
+    """
+    from rlemp.evaluation import load_model
+    from rlemp.personas import load_personas
+    from rlemp.simulators import build_simulator
+
+    personas = load_personas(personas_path)
+    simulator = build_simulator(backend, simulator_config)
+    model, tokenizer = load_model(model_name_or_path, adapter)
+    scorer = None
+    if "flr" in config.weights:
+        from rlemp.rewards.flr import FollowUpLikelihood, load_scorer
+
+        scorer_model, scorer_tokenizer = load_scorer(flr_model) if flr_model else (model, tokenizer)
+        scorer = FollowUpLikelihood(scorer_model, scorer_tokenizer)
+    settings = GenerationSettings(max_new_tokens=max_new_tokens, temperature=config.temperature)
+    record = {"policy": str(model_name_or_path), "adapter": str(adapter) if adapter else None,
+              "flr_model": str(flr_model or model_name_or_path) if scorer is not None else None}
+    result = mine_preferences(model, tokenizer, personas, simulator, config, scorer=scorer, settings=settings,
+                              thinking=thinking, max_turns=max_turns, seed=seed, batch_size=batch_size, record=record)
+    write_pairs(result.pairs, out)
+    return result
