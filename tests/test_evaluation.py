@@ -247,7 +247,8 @@ def test_evaluate_checkpoint_with_adapter(tiny_model_dir, tmp_path):
     assert (base["adapter"], tuned["adapter"]) == (None, str(tmp_path / "adapter"))
     assert base["generation"] == tuned["generation"] == {"max_new_tokens": 12, "temperature": 0.0, "top_p": 1.0,
                                                           "top_k": 0}
-    replies = [[t.turns[0].agent for t in read_transcripts(tmp_path / d / "transcripts.jsonl")] for d in ("base", "tuned")]
+    replies = [[t.turns[0].agent for t in read_transcripts(tmp_path / name / "transcripts.jsonl")]
+               for name in ("base", "tuned")]
     assert replies[0] != replies[1]  # greedy decoding: only the adapter can change the replies
     with pytest.raises(InputError, match="not a LoRA adapter folder"):
         evaluate_checkpoint(str(tiny_model_dir), adapter=tmp_path, out_dir=tmp_path / "x", **common)

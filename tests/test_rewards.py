@@ -443,3 +443,28 @@ def test_cli_score_errors_are_one_line(tmp_path):
         result = CliRunner().invoke(app, ["score", "--reward", rewards, *args])
         assert result.exit_code == 2
         assert message in result.output and "Traceback" not in result.output
+
+
+def test_grpo_trainer_logs_every_component_under_its_name(tmp_path, tiny_model_dir, scorer):
+    from datasets import Dataset
+    from trl import GRPOConfig, GRPOTrainer
+
+    scorer_model, tokenizer = scorer
+    funcs, weights = build_rewards(
+        ["format", "safety", "emotion_final", {"name": "flr", "weight": 0.5,
+                                               "options": {"positives": POSITIVES, "negatives": NEGATIVES}}],
+        scorer_model=scorer_model, tokenizer=tokenizer)
+    args = GRPOConfig(output_dir=str(tmp_path), max_steps=1, per_device_train_batch_size=4, num_generations=4,
+                      max_completion_length=6, reward_weights=weights, report_to="none", logging_steps=1, use_cpu=True)
+    dataset = Dataset.from_list([{"prompt": [{"role": "user", "content": "I had a hard day."}]}] * 4)
+    trainer = GRPOTrainer(model=AutoModelForCausalLM.from_pretrained(tiny_model_dir), args=args, reward_funcs=funcs,
+                          train_dataset=dataset, processing_class=tokenizer)
+    trainer.train()
+    logged = trainer.state.log_history[0]
+    for name in ("format", "safety", "flr"):
+        assert math.isfinite(float(logged[f"rewards/{name}/mean"]))
+    assert logged["rewards/emotion_final/mean"] is None  # no transcript column: None for every sample
+    # the total is TRL's weighted nansum of the components
+    expected = float(logged["rewards/format/mean"]) + float(logged["rewards/safety/mean"]) + 0.5 * float(
+        logged["rewards/flr/mean"])
+    assert float(logged["reward"]) == pytest.approx(expected, abs=1e-3)

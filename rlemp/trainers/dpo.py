@@ -13,6 +13,11 @@ R > 1 first mines new pairs with the current adapter (seed ``seed + R - 1``) int
 ``--resume`` is refused (resume works with ``rounds: 1``). ``state.log_history`` ends up holding every round's
 logs, each row tagged with its ``round``. Mining runs on the main process (the others wait and then read the
 file), so rounds > 1 needs the whole model on each process (single GPU or DDP, not ZeRO-3).
+
+A ``curriculum:`` block orders the pairs by their persona's difficulty (a pair inherits its persona's rank in
+the persona curriculum) through :class:`rlemp.curriculum.CurriculumSampler`, one schedule step per
+``per_device_train_batch_size`` pairs, restarted each round; the ``adaptive`` schedule needs online outcomes
+and is refused.
 """
 
 from __future__ import annotations
@@ -155,12 +160,35 @@ class EmotionDPOTrainer(DPOTrainer):
         first_pairs: Path,
         eval_personas: Sequence[Persona] | None,
         simulator: UserSimulator,
+        curriculum=None,
         **kwargs,
     ):
         self.rlemp_args, self.miner, self.simulator = rlemp_args, miner, simulator
         self.eval_personas = eval_personas
+        self.curriculum = curriculum
         self.round_pairs = {1: first_pairs}
         super().__init__(*args, **kwargs)
+        if curriculum is not None:
+            self.add_callback(curriculum.callback())
+
+    def _get_train_sampler(self, dataset=None):
+        """With a curriculum: pairs in the order of their personas' difficulty (module docstring)."""
+        if self.curriculum is None:
+            return super()._get_train_sampler(dataset)
+        from rlemp.curriculum import CurriculumSampler, CurriculumSchedule
+
+        persona_rank = {self.curriculum.schedule.order[rank]: rank for rank in range(len(self.curriculum.schedule))}
+        if "persona_id" not in self.train_dataset.column_names:
+            raise RlempError("curriculum: the pairs have no persona_id column to order them by")
+        pair_personas = list(self.train_dataset["persona_id"])
+        unknown = [pid for pid in pair_personas if pid not in self.curriculum.index]
+        if unknown:
+            raise RlempError(f"curriculum: pair persona_id {unknown[0]!r} is not a training persona")
+        ranks = [persona_rank[self.curriculum.index[pid]] for pid in pair_personas]
+        schedule = CurriculumSchedule(ranks, self.curriculum.schedule.config, self.args.seed)
+        batch = self.args.per_device_train_batch_size
+        self.curriculum.current = CurriculumSampler(schedule, batch, max(1, -(-len(ranks) // batch)))
+        return self.curriculum.current
 
     def train(self, resume_from_checkpoint=None, **kwargs):
         rounds = self.args.rounds
@@ -239,8 +267,6 @@ def build_dpo_trainer(args: RlempArguments, training_args: RlempDPOConfig, model
     from rlemp.personas import load_personas
     from rlemp.trainers.common import build_training_simulator, load_policy, load_training_personas
 
-    if curriculum_factory is not None:
-        raise RlempError("curriculum: not supported with algorithm dpo (pairs are mined from every persona)")
     if not model_args.use_peft:
         raise RlempError("algorithm dpo trains a LoRA adapter: set use_peft: true in the recipe")
     personas = load_training_personas(args)
@@ -248,6 +274,10 @@ def build_dpo_trainer(args: RlempArguments, training_args: RlempDPOConfig, model
     eval_personas = load_personas(args.eval_personas) if args.eval_personas else None
     model, tokenizer, peft_config = load_policy(model_args, training_args)
     tokenizer.padding_side = "left"
+    curriculum = curriculum_factory(personas, simulator) if curriculum_factory else None
+    if curriculum is not None and curriculum.schedule.config.schedule == "adaptive":
+        raise RlempError("curriculum: the adaptive schedule needs online outcomes; with dpo use sorted, "
+                         "baby_steps or competence")
     miner = PairMiner(args, training_args, model_args, personas, simulator, tokenizer)
     first_pairs = Path(training_args.pairs) if training_args.pairs else miner(model, 1)
     return EmotionDPOTrainer(
@@ -261,4 +291,5 @@ def build_dpo_trainer(args: RlempArguments, training_args: RlempDPOConfig, model
         first_pairs=first_pairs,
         eval_personas=eval_personas,
         simulator=simulator,
+        curriculum=curriculum,
     )
