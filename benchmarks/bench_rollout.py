@@ -84,6 +84,7 @@ def main() -> None:
         return float(tokens)
 
     for n in counts:
+        label = f"{n} conversation{'s' if n > 1 else ''}"
         group, seeds = personas(n), list(range(n))
         prompt_ids = [policy.prompt_ids(simulator.start(p, s, args.max_turns)) for p, s in zip(group, seeds)]
 
@@ -113,14 +114,14 @@ def main() -> None:
             "threads": torch.get_num_threads(),
         }
         print(
-            f"rollout, {n} conversations ({args.size} model): batched {batched:.0f} tok/s, sequential "
+            f"rollout, {label} ({args.size} model): batched {batched:.0f} tok/s, sequential "
             f"{sequential:.0f} tok/s ({batched / sequential:.2f}x), TRL single-turn {trl:.0f} tok/s "
             f"({batched / trl:.2f}x)",
             flush=True,
         )
         emit(
             "rollout",
-            f"batched multi-turn rollouts, {n} conversations",
+            f"batched multi-turn rollouts, {label}",
             "one conversation at a time",
             batched / sequential,
             value=round(batched, 1),
@@ -130,7 +131,7 @@ def main() -> None:
         )
         emit(
             "rollout",
-            f"batched multi-turn rollouts, {n} conversations",
+            f"batched multi-turn rollouts, {label}",
             "TRL single-turn generation (same batch)",
             batched / trl,
             value=round(batched, 1),

@@ -207,6 +207,6 @@ def grpo_trainer(model_dir: str | Path, output_dir: str | Path, device: str, **o
 
 def emit(bench: str, metric: str, baseline: str, ratio: float, **details: Any) -> dict[str, Any]:
     """Print one result record as a JSON line (a row of the results table) and return it."""
-    record = {"bench": bench, "metric": metric, "baseline": baseline, "ratio": round(ratio, 3), **details}
+    record = {"bench": bench, "metric": metric, "baseline": baseline, "ratio": float(f"{ratio:.4g}"), **details}
     print(json.dumps(record), flush=True)
     return record

@@ -252,8 +252,10 @@ def score(
 
 
 def run_train_cli(argv: list[str]) -> int:
-    """Train from recipe arguments; user errors print one line and return 2 (no traceback)."""
+    """Train from recipe arguments; user errors print one line and return 2 (no traceback). A run stopped by
+    SIGTERM/SIGINT saves a checkpoint and returns 128 + the signal number (see rlemp.trainers.reliability)."""
     from rlemp.trainers import main as train_main
+    from rlemp.trainers.reliability import TrainingInterrupted
 
     resume = None
     if "--resume" in argv:
@@ -266,9 +268,15 @@ def run_train_cli(argv: list[str]) -> int:
             argv = argv[:i] + argv[i + 2:]
     try:
         adapter = train_main(argv, resume=resume)
+    except TrainingInterrupted as exc:
+        err_console.print(f"[yellow]interrupted:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
+        return exc.exit_code
     except RlempError as exc:
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         return 2
+    except KeyboardInterrupt:  # a second Ctrl-C, or one before training began
+        err_console.print("[yellow]interrupted:[/] stopped at once, without saving a checkpoint", highlight=False)
+        return 130
     console.print(f"adapter saved to {adapter}")
     return 0
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional, Union
@@ -116,14 +117,25 @@ def algorithm_config_class(algorithm: str):
 
 def parse_recipe(argv: list[str]):
     """``--config RECIPE.yaml [--field value ...]`` -> (rlemp args, training config, ModelConfig)."""
+    import logging
+
+    # On CPUs with AVX512-BF16, importing bitsandbytes (through TRL) logs that an optional faster CPU kernel (the
+    # `kernels` package, fetched from the Hub) is missing; training works without it, so keep it off the console.
+    logging.getLogger("bitsandbytes.backends.cpu.ops").setLevel(logging.ERROR)
     from trl import ModelConfig, TrlParser
 
     config_path = _config_path(argv)
     recipe = read_recipe(config_path) if config_path else {}
-    algorithm = _override(argv, "algorithm") or recipe.get("algorithm", "grpo")
-    config_class = algorithm_config_class(str(algorithm))
-    parser = TrlParser((RlempArguments, config_class, ModelConfig))
     where = config_path or "command line"
+    algorithm = _override(argv, "algorithm") or recipe.get("algorithm", "grpo")
+    try:
+        config_class = algorithm_config_class(str(algorithm))
+    except RlempError as exc:
+        raise RlempError(f"{where}: {exc}") from None
+    classes = (RlempArguments, config_class, ModelConfig)
+    _check_known_fields(recipe, classes, where)
+    parser = TrlParser(classes)
+    parser.error = _raise_argument_error  # argparse would print its whole usage and exit
     try:
         args, training_args, model_args = parser.parse_args_and_config(args=argv)
     except RlempError as exc:
@@ -137,6 +149,25 @@ def parse_recipe(argv: list[str]):
     if not model_args.model_name_or_path:
         raise RlempError(f"{where}: model_name_or_path is required")
     return args, training_args, model_args
+
+
+def _check_known_fields(recipe: dict[str, Any], classes: tuple, where: str) -> None:
+    """Every key of the recipe is a field of one of the argument classes (``env`` is TrlParser's own)."""
+    import difflib
+
+    known = {f.name for cls in classes for f in dataclasses.fields(cls)} | {"env"}
+    for key in recipe:
+        if key not in known:
+            close = difflib.get_close_matches(str(key), known, n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            raise RlempError(f"{where}: unknown field '{key}'{hint}")
+
+
+def _raise_argument_error(message: str):
+    """argparse's error, as an RlempError: "argument --max_turns/--max-turns: invalid int value: 'eight'" ->
+    "field 'max_turns': invalid int value: 'eight'"."""
+    match = re.match(r"argument --([\w]+)(?:/--[\w-]+)?: (.*)", message)
+    raise RlempError(f"field '{match.group(1)}': {match.group(2)}" if match else message)
 
 
 def _config_path(argv: list[str]) -> str | None:

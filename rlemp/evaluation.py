@@ -220,6 +220,9 @@ def load_model(model_name_or_path: str, adapter: str | Path | None = None):
     if adapter:
         from peft import PeftModel
 
+        from rlemp.hub import check_adapter_fits
+
+        check_adapter_fits(model, adapter)
         model = PeftModel.from_pretrained(model, str(adapter))
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token

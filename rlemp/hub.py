@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -197,6 +198,53 @@ def read_adapter(adapter_dir: str | Path) -> AdapterFolder:
     optional = (*TOKENIZER_FILES, RECIPE_FILE, TRAINING_FILE)
     files = [*ADAPTER_FILES, *(name for name in optional if (path / name).is_file())]
     return AdapterFolder(path=path, config=config, training=training, files=files)
+
+
+LORA_KEY = re.compile(r"^base_model\.model\.(?P<module>.+)\.(?P<matrix>lora_[AB])\.weight$")
+
+
+def check_adapter_fits(model, adapter_dir: str | Path) -> None:
+    """A one-line :class:`RlempError` unless the LoRA weights saved in ``adapter_dir`` fit ``model`` (a base model
+    or a PEFT model): every adapted layer must exist with the sizes the adapter was trained on, and, where the
+    model already has a LoRA adapter (resuming training), with the same rank. Catches an adapter trained on
+    another base model before PEFT fails with a wall of ``size mismatch`` lines. Reads only the file's header."""
+    from safetensors import safe_open
+
+    path = Path(adapter_dir)
+    weights = path / "adapter_model.safetensors"
+    if not weights.is_file():
+        raise InputError(path, None, None, "not a LoRA adapter folder: adapter_model.safetensors is missing")
+    config = read_json_object(path / "adapter_config.json") if (path / "adapter_config.json").is_file() else {}
+    trained_on = config.get("base_model_name_or_path") or "an unrecorded base model"
+    base = model.get_base_model() if hasattr(model, "get_base_model") else model
+    target = getattr(getattr(base, "config", None), "_name_or_path", None) or "the model"
+    own = {name: tuple(getattr(p, "ds_shape", p.shape)) for name, p in model.named_parameters() if "lora_" in name}
+    with safe_open(str(weights), framework="pt") as f:
+        for key in f.keys():
+            match = LORA_KEY.match(key)
+            if match is None:
+                continue
+            shape = tuple(f.get_slice(key).get_shape())
+            problem = _lora_misfit(base, own, key, match["module"], match["matrix"], shape)
+            if problem:
+                raise RlempError(f"{path}: this adapter (trained on {trained_on}) does not fit {target}: {problem}")
+
+
+def _lora_misfit(base, own: dict[str, tuple], key: str, module_name: str, matrix: str, shape: tuple) -> str | None:
+    try:
+        layer = base.get_submodule(module_name)
+    except AttributeError:
+        return f"the model has no layer {module_name}"
+    layer = getattr(layer, "base_layer", layer)
+    # lora_A is (rank, in_features), lora_B is (out_features, rank)
+    size_name, saved = ("in_features", shape[1]) if matrix == "lora_A" else ("out_features", shape[0])
+    size = getattr(layer, size_name, None)
+    if size is not None and size != saved:
+        return f"{module_name} has {size_name}={size}, the adapter's {matrix} expects {saved}"
+    mine = own.get(key.replace(f".{matrix}.weight", f".{matrix}.default.weight"))
+    if mine is not None and mine != shape:
+        return f"{key} has shape {list(shape)} in the adapter but {list(mine)} in the model (another LoRA rank?)"
+    return None
 
 
 def read_evaluation(eval_dir: str | Path) -> Evaluation:
@@ -481,6 +529,7 @@ def merge_adapter(adapter_dir: str | Path, out_dir: str | Path, base_model: Opti
         model = AutoModelForCausalLM.from_pretrained(base)
     except (OSError, ValueError) as exc:
         raise RlempError(f"cannot load base model {base!r}: {first_line(exc)}") from None
+    check_adapter_fits(model, adapter.path)
     merged = PeftModel.from_pretrained(model, adapter.path).merge_and_unload()
     merged.save_pretrained(out)
     has_tokenizer = any(name in adapter.files for name in TOKENIZER_FILES)

@@ -106,9 +106,14 @@ def iter_jsonl(path: str | Path):
         if not raw.strip():
             continue
         try:
-            yield number, json.loads(raw)
+            value = json.loads(raw)
         except json.JSONDecodeError as exc:
             raise InputError(path, number, None, f"not valid JSON ({exc.msg} at column {exc.colno})") from None
+        except ValueError as exc:  # an integer of more than 4300 digits
+            raise InputError(path, number, None, f"not valid JSON ({str(exc).split(':')[0]})") from None
+        except RecursionError:
+            raise InputError(path, number, None, "not valid JSON (nested too deeply)") from None
+        yield number, value
 
 
 def load_personas(path: str | Path) -> list[Persona]:

@@ -41,7 +41,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal, Sequence
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
 
 from rlemp.chat import split_thoughts
 from rlemp.errors import InputError, RlempError, first_validation_error
@@ -69,18 +70,19 @@ class MiningConfig(BaseModel):
     states_per_persona: int = Field(0, ge=0)  # 0: every turn of every conversation
     temperature: float = Field(1.0, gt=0)  # sampling of the candidates
 
-    @model_validator(mode="after")
-    def _check_weights(self) -> "MiningConfig":
-        if self.judge_weights is None:
-            return self
-        if self.judge != "mix":
-            raise ValueError("judge_weights applies to judge 'mix' only")
-        unknown = set(self.judge_weights) - {"flr", "lookahead"}
+    @field_validator("judge_weights")
+    @classmethod
+    def _check_weights(cls, weights: dict[str, float] | None, info: ValidationInfo) -> dict[str, float] | None:
+        if weights is None:
+            return weights
+        if info.data.get("judge") != "mix":
+            raise PydanticCustomError("judge_weights", "applies to judge 'mix' only")
+        unknown = sorted(set(weights) - {"flr", "lookahead"})
         if unknown:
-            raise ValueError(f"judge_weights: unknown judge {sorted(unknown)[0]!r}; use flr and lookahead")
-        if any(w < 0 for w in self.judge_weights.values()) or not any(w > 0 for w in self.judge_weights.values()):
-            raise ValueError("judge_weights: weights must be >= 0 with at least one > 0")
-        return self
+            raise PydanticCustomError("judge_weights", f"unknown judge {unknown[0]!r} (use flr and lookahead)")
+        if any(w < 0 for w in weights.values()) or not any(w > 0 for w in weights.values()):
+            raise PydanticCustomError("judge_weights", "weights must be >= 0 with at least one > 0")
+        return weights
 
     @property
     def weights(self) -> dict[str, float]:
@@ -143,20 +145,21 @@ def dialogue_states(transcripts: Sequence[Transcript], per_persona: int, seed: i
 
 def _reference(model):
     """A PEFT model scores with its adapter disabled (the reference); any other model as it is."""
-    return model.disable_adapter() if hasattr(model, "disable_adapter") and hasattr(model, "peft_config") else nullcontext()
+    from peft import PeftModel
+
+    return model.disable_adapter() if isinstance(model, PeftModel) else nullcontext()
 
 
 class _Judge:
     """Scores a batch of candidate branches (one reply each, not yet applied) with the configured judges."""
 
-    def __init__(self, config: MiningConfig, policy: ModelPolicy, simulator: UserSimulator, scorer, settings):
+    def __init__(self, config: MiningConfig, policy: ModelPolicy, simulator: UserSimulator, scorer):
         self.config, self.policy, self.simulator, self.scorer = config, policy, simulator, scorer
-        self.settings = settings
 
     def __call__(self, branches: list[Transcript], replies: list[str]) -> list[float | None]:
         weights = self.config.weights
         totals: list[float | None] = [0.0] * len(branches)
-        if "flr" in weights:
+        if "flr" in weights:  # before the look-ahead, which appends turns to the branches
             with _reference(self.scorer.model):
                 flr = self.scorer.score([b.messages() for b in branches], [split_thoughts(r)[1] for r in replies])
             totals = [weights["flr"] * s for s in flr]
@@ -272,12 +275,12 @@ def mine_preferences(
     for start in range(0, len(personas), batch_size):
         batch = personas[start:start + batch_size]
         set_seed(conversation_seed(seed, start))
-        result, _ = rollout_model(policy, simulator, batch, [conversation_seed(seed, start + i) for i in range(len(batch))],
-                                  max_turns)
+        seeds = [conversation_seed(seed, start + i) for i in range(len(batch))]
+        result, _ = rollout_model(policy, simulator, batch, seeds, max_turns)
         transcripts.extend(result.finished)
     states = dialogue_states(transcripts, config.states_per_persona, seed)
 
-    judge = _Judge(config, policy, simulator, scorer, settings)
+    judge = _Judge(config, policy, simulator, scorer)
     out = MiningResult(pairs=[], states=len(states))
     k = config.candidates
     per_batch = max(1, batch_size // k)

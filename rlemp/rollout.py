@@ -196,14 +196,34 @@ class ModelPolicy:
         return stream
 
     def __call__(self, batch: Sequence[Transcript]) -> list[str]:
-        import torch
-
         streams = [self._sync(t) for t in batch]
         budget = self.settings.max_new_tokens
         if self.max_completion_tokens is not None:
             remaining = min(self.max_completion_tokens - len(s.completion_ids) for s in streams)
             budget = max(1, min(budget, remaining - 1))  # keep room for a forced EOS
-        contexts = [s.prompt_ids + s.completion_ids for s in streams]
+        generated = self._generate([s.prompt_ids + s.completion_ids for s in streams], budget)
+        self.generate_calls += 1
+        replies = []
+        for stream, transcript, (ids, lps) in zip(streams, batch, generated, strict=True):
+            if self.eos_id in ids:
+                end = ids.index(self.eos_id) + 1
+                stream.extend(ids[:end], lps[:end], 1)
+                text_ids = ids[: end - 1]
+            else:
+                stream.extend(ids, lps, 1)
+                stream.extend([self.eos_id], None, 0)  # length cut: the policy did not choose this EOS
+                text_ids = ids
+            replies.append(self.tokenizer.decode(text_ids, skip_special_tokens=True).strip())
+            if self.max_completion_tokens is not None and not self._room_for_another_turn(stream):
+                transcript.max_turns = len(transcript.turns) + 1
+                transcript.meta["truncated"] = "length"
+        return replies
+
+    def _generate(self, contexts: list[list[int]], budget: int) -> list[tuple[list[int], list[float]]]:
+        """Sample up to ``budget`` new tokens after each context in one ``generate`` call: (ids, logprobs) per
+        context. Ids may run on past the EOS (padding); everything after the first EOS is ignored."""
+        import torch
+
         width = max(len(c) for c in contexts)
         pad_id = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else self.eos_id
         device = next(self.model.parameters()).device
@@ -227,7 +247,6 @@ class ModelPolicy:
                 output_logits=True,
                 **sampling,
             )
-        self.generate_calls += 1
         if was_training:
             self.model.train()
         new_tokens = out.sequences[:, width:]
@@ -235,21 +254,7 @@ class ModelPolicy:
         if not greedy:
             logits = logits / self.settings.temperature
         token_logprobs = torch.log_softmax(logits, dim=-1).gather(-1, new_tokens.unsqueeze(-1)).squeeze(-1)
-        replies = []
-        for stream, transcript, ids, lps in zip(streams, batch, new_tokens.tolist(), token_logprobs.tolist()):
-            if self.eos_id in ids:
-                end = ids.index(self.eos_id) + 1
-                stream.extend(ids[:end], lps[:end], 1)
-                text_ids = ids[: end - 1]
-            else:
-                stream.extend(ids, lps, 1)
-                stream.extend([self.eos_id], None, 0)  # length cut: the policy did not choose this EOS
-                text_ids = ids
-            replies.append(self.tokenizer.decode(text_ids, skip_special_tokens=True).strip())
-            if self.max_completion_tokens is not None and not self._room_for_another_turn(stream):
-                transcript.max_turns = len(transcript.turns) + 1
-                transcript.meta["truncated"] = "length"
-        return replies
+        return list(zip(new_tokens.tolist(), token_logprobs.tolist()))
 
     def _room_for_another_turn(self, stream: TokenStream) -> bool:
         return self.max_completion_tokens - len(stream.completion_ids) > self.user_token_reserve + 8

@@ -8,6 +8,7 @@ the header, replays the agent's replies and compares every score.
 from __future__ import annotations
 
 import json
+import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +21,8 @@ from rlemp.personas import Persona, iter_jsonl
 
 Outcome = Literal["success", "failure", "goodbye", "max_turns"]
 OUTCOMES = ("success", "failure", "goodbye", "max_turns")
+
+logger = logging.getLogger(__name__)
 
 
 class Turn(BaseModel):
@@ -96,11 +99,17 @@ def read_transcripts(path: str | Path) -> list[Transcript]:
 
 
 class TranscriptWriter:
-    """Appends transcripts to a JSONL file, flushed and synced after each one so a crash loses nothing."""
+    """Appends transcripts to a JSONL file, flushed and synced after each one so a crash loses nothing.
+
+    Appending to a file whose last line was cut short (the process was killed in the middle of a write) first
+    drops that partial line, so that every line of the file stays a whole transcript.
+    """
 
     def __init__(self, path: str | Path, mode: str = "a"):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        if mode == "a":
+            drop_partial_last_line(self.path)
         self._file = self.path.open(mode, encoding="utf-8")
 
     def write(self, transcript: Transcript) -> None:
@@ -120,6 +129,28 @@ class TranscriptWriter:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def drop_partial_last_line(path: Path) -> None:
+    """Truncate ``path`` after its last newline (nothing happens to a missing, empty or whole file)."""
+    if not path.is_file() or path.stat().st_size == 0:
+        return
+    with path.open("rb+") as f:
+        end = f.seek(0, os.SEEK_END)
+        f.seek(end - 1)
+        if f.read(1) == b"\n":
+            return
+        keep, stop = 0, end
+        while stop > 0:  # look back 1 MiB at a time for the last newline
+            start = max(0, stop - (1 << 20))
+            f.seek(start)
+            newline = f.read(stop - start).rfind(b"\n")
+            if newline >= 0:
+                keep = start + newline + 1
+                break
+            stop = start
+        logger.warning("%s: dropping a partial last line (%d bytes) left by an interrupted write", path, end - keep)
+        f.truncate(keep)
 
 
 def write_transcripts(transcripts: Iterable[Transcript], path: str | Path) -> None:

@@ -48,8 +48,13 @@ def mine(policy, judge="lookahead", margin=0.0, seed=0, **fields):
 
 
 @pytest.fixture(scope="module")
-def flr_pairs(policy):
-    return mine(policy, judge="flr").pairs
+def flr_result(policy):
+    return mine(policy, judge="flr")
+
+
+@pytest.fixture(scope="module")
+def flr_pairs(flr_result):
+    return flr_result.pairs
 
 
 @pytest.fixture(scope="module")
@@ -98,8 +103,8 @@ def test_lookahead_score_is_the_simulated_emotion_change(policy):
             assert simulator.step(replay, reply, thoughts).delta == pair[f"{key}_score"]
 
 
-def test_a_higher_margin_keeps_exactly_the_pairs_above_it(policy):
-    low = mine(policy, judge="flr", margin=0.0)
+def test_a_higher_margin_keeps_exactly_the_pairs_above_it(policy, flr_result):
+    low = flr_result
     margins = sorted(p["margin"] for p in low.pairs)
     threshold = margins[len(margins) // 2]
     high = mine(policy, judge="flr", margin=threshold)
@@ -225,7 +230,8 @@ def test_dpo_trains_the_lora_weights_only(tiny_model_dir, pairs_file, tmp_path):
 def test_two_iterative_rounds_record_each_round(tiny_model_dir, tmp_path):
     from rlemp.trainers import main
 
-    adapter = main(recipe_argv(tiny_model_dir, tmp_path, "--rounds", "2", "--judge", "mix", "--states_per_persona", "1"))
+    adapter = main(recipe_argv(tiny_model_dir, tmp_path, "--rounds", "2", "--judge", "mix",
+                               "--states_per_persona", "1"))
     records = json.loads((tmp_path / "rounds.json").read_text())
     assert [r["round"] for r in records] == [1, 2]
     for record in records:
@@ -236,3 +242,19 @@ def test_two_iterative_rounds_record_each_round(tiny_model_dir, tmp_path):
             record["eval"]["sentient_score"]
     assert records[1]["pairs"].endswith("round-2/pairs.jsonl")
     assert (adapter / "adapter_config.json").is_file() and (tmp_path / "eval" / "metrics.json").is_file()
+
+
+def test_a_curriculum_orders_the_pairs_by_persona_difficulty(tiny_model_dir, pairs_file, tmp_path):
+    from rlemp.configs import parse_recipe
+    from rlemp.trainers import build_trainer
+
+    argv = recipe_argv(tiny_model_dir, tmp_path, "--pairs", str(pairs_file), "--rounds", "1")
+    trainer = build_trainer(*parse_recipe(argv + ["--curriculum", '{"schedule": "sorted"}']))
+    schedule, index = trainer.curriculum.schedule, trainer.curriculum.index
+    personas = trainer.train_dataset["persona_id"]
+    first_pass = list(trainer._get_train_sampler())[: len(personas)]
+    assert sorted(first_pass) == list(range(len(personas)))  # every pair once, easiest persona first
+    ranks = [schedule.order.index(index[personas[i]]) for i in first_pass]
+    assert ranks == sorted(ranks) and ranks[0] < ranks[-1]
+    with pytest.raises(RlempError, match="adaptive"):
+        build_trainer(*parse_recipe(argv + ["--curriculum", '{"schedule": "adaptive"}']))

@@ -3,13 +3,19 @@
 ``main(argv)`` parses the recipe, builds the algorithm's trainer (GRPO, PPO or DPO), trains (resuming from a
 checkpoint when asked), saves the LoRA adapter with its recipe to ``OUTPUT_DIR/adapter``, evaluates it on the
 held-out personas (``OUTPUT_DIR/eval``), plots the reward curves, and pushes to the Hub when the recipe says
-``push_to_hub: true``. Only the main process writes files.
+``push_to_hub: true``. Only the main process writes files and logs progress (replicas log warnings only).
+Checkpoints, ``--resume``, SIGTERM/SIGINT and the crash-safe logs are described in
+:mod:`rlemp.trainers.reliability`.
+
+With the environment variable ``RLEMP_SAVE_RANK_WEIGHTS=1`` every process also saves its trainable parameters
+when training begins and ends (``OUTPUT_DIR/rank{N}_trainable_{begin,end}.safetensors``, see
+:func:`rlemp.trainers.common.rank_weights_callback`), to check that the replicas stayed identical.
 """
 
 from __future__ import annotations
 
 import logging
-import signal
+import os
 from pathlib import Path
 from typing import Any
 
@@ -40,9 +46,16 @@ def effective_recipe(argv: list[str]) -> dict[str, Any]:
 
 
 def build_trainer(args, training_args, model_args):
+    from transformers.integrations import is_deepspeed_zero3_enabled
+
     from rlemp.trainers.curriculum_hook import curriculum_factory
 
-    factory = curriculum_factory(args, training_args)
+    if getattr(training_args, "ds3_gather_for_generation", True) is False and is_deepspeed_zero3_enabled():
+        # Sharded generation runs every forward pass on all processes in step, but each process plays its own
+        # conversations, which end after different numbers of turns.
+        raise RlempError("ds3_gather_for_generation: false is not supported by the multi-turn rollouts under "
+                         "ZeRO-3; keep it true (or generate with vLLM: use_vllm: true)")
+    factory = main_process_first(curriculum_factory(args, training_args))
     if args.algorithm == "grpo":
         from rlemp.trainers.grpo import build_grpo_trainer
 
@@ -56,76 +69,91 @@ def build_trainer(args, training_args, model_args):
     return build_dpo_trainer(args, training_args, model_args, factory)
 
 
-def resolve_resume(resume: str | None, output_dir: str) -> str | None:
-    """``latest`` -> the newest ``checkpoint-N`` under ``output_dir``; a path is checked; None stays None."""
-    if resume is None:
+def main_process_first(factory):
+    """A curriculum factory that runs on the main process first, so that it alone measures the persona
+    difficulties and writes their cache, which the other processes then read (the same numbers on every rank)."""
+    if factory is None:
         return None
-    if resume == "latest":
-        from transformers.trainer_utils import get_last_checkpoint
 
-        last = get_last_checkpoint(output_dir) if Path(output_dir).is_dir() else None
-        if last is None:
-            raise RlempError(f"--resume latest: no checkpoint-N folder in {output_dir}")
-        return last
-    if not Path(resume).is_dir():
-        raise RlempError(f"--resume: checkpoint folder {resume} does not exist")
-    return resume
+    def run(personas, simulator):
+        from accelerate import PartialState
 
+        with PartialState().main_process_first():
+            return factory(personas, simulator)
 
-class StopOnSignal:
-    """SIGTERM/SIGINT make the trainer save a checkpoint at the end of the current step and stop cleanly."""
-
-    def __init__(self):
-        from transformers import TrainerCallback
-
-        self.requested = False
-        outer = self
-
-        class _Callback(TrainerCallback):
-            def on_step_end(self, args, state, control, **kwargs):
-                if outer.requested:
-                    control.should_save = True
-                    control.should_training_stop = True
-                return control
-
-        self.callback = _Callback()
-        signal.signal(signal.SIGTERM, self._handle)
-        signal.signal(signal.SIGINT, self._handle)
-
-    def _handle(self, signum, frame):
-        logger.warning("signal %s: saving a checkpoint after this step, then stopping", signum)
-        self.requested = True
+    return run
 
 
 def main(argv: list[str], resume: str | None = None) -> Path:
     """Train from ``--config RECIPE.yaml [overrides]``; returns the adapter folder."""
-    from rlemp.trainers.common import save_adapter, training_info
+    from rlemp.trainers.common import RANK_WEIGHTS_ENV, rank_weights_callback
+    from rlemp.trainers.reliability import (
+        CheckpointComplete,
+        MetricsLog,
+        StopOnSignal,
+        TrainingInterrupted,
+        check_resume_fits,
+        resolve_resume,
+        write_simulator_stats,
+    )
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     args, training_args, model_args = parse_recipe(argv)
+    # Replicas log warnings only (as transformers' own ``log_level_replica``), the main process its progress.
+    logging.basicConfig(
+        level=logging.INFO if training_args.should_log else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
     recipe = effective_recipe(argv)
     push, repo_id = training_args.push_to_hub, training_args.hub_model_id
     training_args.push_to_hub = False  # rlemp publishes through rlemp.hub at the end, with the model card
     if push and not repo_id:
         raise RlempError("push_to_hub: true needs hub_model_id: OWNER/NAME in the recipe")
+    checkpoint = resolve_resume(resume, training_args.output_dir)
     trainer = build_trainer(args, training_args, model_args)
-    trainer.add_callback(StopOnSignal().callback)
-    trainer.train(resume_from_checkpoint=resolve_resume(resume, training_args.output_dir))
+    stop = StopOnSignal()
+    trainer.add_callback(stop)
+    trainer.add_callback(MetricsLog(training_args.output_dir))
+    if os.environ.get(RANK_WEIGHTS_ENV) == "1":
+        trainer.add_callback(rank_weights_callback(training_args.output_dir))
+    trainer.add_callback(CheckpointComplete())  # last: marks a checkpoint complete after every other callback saved
+    if checkpoint:
+        check_resume_fits(trainer.model, checkpoint)
+    trainer.train(resume_from_checkpoint=checkpoint)
+    write_simulator_stats(trainer, training_args.output_dir)
+    if stop.signum is not None:
+        checkpoint_dir = Path(training_args.output_dir) / f"checkpoint-{trainer.state.global_step}"
+        raise TrainingInterrupted(stop.signum, checkpoint_dir)
     adapter_dir = Path(training_args.output_dir) / "adapter"
-    if not trainer.accelerator.is_main_process:
-        return adapter_dir
-    model = trainer.accelerator.unwrap_model(trainer.model)
-    info = training_info(args, training_args, model_args, trainer.state.global_step)
-    save_adapter(model, trainer.processing_class, adapter_dir, recipe, info)
-    plot_training_curves(trainer.state.log_history, Path(training_args.output_dir) / "reward_curves.png")
-    evals = []
-    if args.eval_at_end and args.eval_personas:
-        evals.append(evaluate_after_training(model, trainer.processing_class, args, training_args))
-    if push:
+    evals = finish_training(trainer, args, training_args, model_args, recipe, adapter_dir)
+    if push and trainer.accelerator.is_main_process:
         from rlemp.hub import publish_adapter
 
         publish_adapter(adapter_dir, repo_id, evals=evals, private=bool(training_args.hub_private_repo))
     return adapter_dir
+
+
+def finish_training(trainer, args, training_args, model_args, recipe, adapter_dir: Path) -> list[Path]:
+    """Save the adapter, plot the curves and evaluate; returns the evaluation folders. Every process calls it:
+    under ZeRO-3 the weights are sharded, so all processes join the gathers while the main process alone
+    writes. The evaluation runs on the main process with the whole model gathered; the other processes wait
+    for it at the end of the gather (within the process group's timeout, ``ddp_timeout``)."""
+    from trl.models import unwrap_model_for_generation
+
+    from rlemp.trainers.common import gathered_trainable_parameters, save_adapter, training_info
+
+    accelerator = trainer.accelerator
+    model = accelerator.unwrap_model(trainer.model)
+    with gathered_trainable_parameters(model):
+        if accelerator.is_main_process:
+            info = training_info(args, training_args, model_args, trainer.state.global_step)
+            save_adapter(model, trainer.processing_class, adapter_dir, recipe, info)
+            plot_training_curves(trainer.state.log_history, Path(training_args.output_dir) / "reward_curves.png")
+    if not (args.eval_at_end and args.eval_personas):
+        return []
+    with unwrap_model_for_generation(trainer.model_wrapped, accelerator) as whole:
+        if accelerator.is_main_process:
+            return [evaluate_after_training(whole, trainer.processing_class, args, training_args)]
+    return []
 
 
 def evaluate_after_training(model, tokenizer, args, training_args) -> Path:

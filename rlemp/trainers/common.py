@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import platform
+from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Sequence
@@ -108,20 +109,28 @@ def rollout_metrics(transcripts: Sequence[Transcript]) -> dict[str, float]:
 
 
 class FailureBudget:
-    """Counts simulator failures; a run stops with a clear error once their share passes the threshold."""
+    """Counts what the simulator failed on; the run stops with a clear error once either share passes
+    ``max_rate`` (judged from ``min_count`` failures on): conversations dropped (the backend gave no answer after
+    its retries) among all played, or turns it could not judge (fallbacks: invalid output after its retries)
+    among all turns of the finished conversations."""
 
     def __init__(self, max_rate: float, min_count: int = 8):
         self.max_rate, self.min_count = max_rate, min_count
-        self.total = self.failed = 0
+        self.total = self.failed = self.turns = self.fallback_turns = 0
 
-    def add(self, total: int, failed: int) -> None:
-        self.total += total
+    def add(self, finished: Sequence[Transcript], failed: int) -> None:
+        """Count one rollout: its finished conversations (from every process) and how many were dropped."""
+        self.total += len(finished) + failed
         self.failed += failed
-        if self.failed >= self.min_count and self.failed / max(1, self.total) > self.max_rate:
-            raise RlempError(
-                f"the simulator failed on {self.failed} of {self.total} conversations "
-                f"({self.failed / self.total:.0%} > max_failure_rate {self.max_rate:.0%}); stopping"
-            )
+        self.turns += sum(len(t.turns) for t in finished)
+        self.fallback_turns += sum(turn.fallback for t in finished for turn in t.turns)
+        for count, among, what in ((self.failed, self.total, "conversations (dropped)"),
+                                   (self.fallback_turns, self.turns, "turns (fallbacks: no valid output)")):
+            if count >= self.min_count and count / max(1, among) > self.max_rate:
+                raise RlempError(
+                    f"the simulator failed on {count} of {among} {what} "
+                    f"({count / among:.0%} > max_failure_rate {self.max_rate:.0%}); stopping"
+                )
 
 
 def open_transcript_log(output_dir: str | Path, is_main: bool) -> TranscriptWriter | None:
@@ -140,6 +149,56 @@ def save_adapter(model, tokenizer, out_dir: str | Path, recipe: dict[str, Any], 
     (out / "rlemp_recipe.yaml").write_text(yaml.safe_dump(recipe, sort_keys=False), encoding="utf-8")
     (out / "rlemp_training.json").write_text(json.dumps(info, indent=2), encoding="utf-8")
     return out
+
+
+@contextmanager
+def gathered_trainable_parameters(model):
+    """The trainable (LoRA) parameters whole on every process for the duration of the block. ZeRO-3 shards
+    them (``p.data`` is then an empty placeholder); elsewhere they are already whole and nothing happens.
+    Under ZeRO-3 this is a collective: every process must enter and leave the block together."""
+    params = [p for p in model.parameters() if p.requires_grad]
+    if not any(hasattr(p, "ds_id") for p in params):
+        yield
+        return
+    import deepspeed
+
+    with deepspeed.zero.GatheredParameters(params, modifier_rank=None):
+        yield
+
+
+def trainable_state_dict(model) -> dict[str, Any]:
+    """CPU copies of the trainable parameters by name, whole under ZeRO-3 (a collective there)."""
+    with gathered_trainable_parameters(model):
+        return {name: p.detach().to("cpu", copy=True).contiguous()
+                for name, p in model.named_parameters() if p.requires_grad}
+
+
+RANK_WEIGHTS_ENV = "RLEMP_SAVE_RANK_WEIGHTS"
+
+
+def rank_weights_callback(output_dir: str | Path):
+    """A callback with which every process saves its trainable parameters when training begins and ends, to
+    ``OUTPUT_DIR/rank{N}_trainable_{begin,end}.safetensors``: replicas that drifted apart (or weights that never
+    moved) show up by comparing the files. Trainers add it when the environment variable ``RLEMP_SAVE_RANK_WEIGHTS``
+    is ``1``; the distributed tests use it."""
+    from accelerate import PartialState
+    from safetensors.torch import save_file
+    from transformers import TrainerCallback
+
+    def save(model, state, moment: str) -> None:
+        weights = trainable_state_dict(model)
+        out = Path(output_dir) / f"rank{PartialState().process_index}_trainable_{moment}.safetensors"
+        out.parent.mkdir(parents=True, exist_ok=True)
+        save_file(weights, str(out), metadata={"global_step": str(state.global_step)})
+
+    class RankWeights(TrainerCallback):
+        def on_train_begin(self, args, state, control, model=None, **kwargs):
+            save(model, state, "begin")
+
+        def on_train_end(self, args, state, control, model=None, **kwargs):
+            save(model, state, "end")
+
+    return RankWeights()
 
 
 def training_info(args: RlempArguments, training_args, model_args, steps: int) -> dict[str, Any]:

@@ -6,8 +6,8 @@ recipe names a file, else on pairs mined from the base model before training sta
 
 Iterative rounds (``rounds: N``) live in :meth:`EmotionDPOTrainer.train`, so ``rlemp.trainers.main`` needs no
 special case: every round trains the same adapter (the reference stays the base), then evaluates it on
-``eval_personas`` (``OUTPUT_DIR/round-R/eval``) and appends its record to ``OUTPUT_DIR/rounds.json``; round
-R > 1 first mines new pairs with the current adapter (seed ``seed + R - 1``) into
+``eval_personas`` (``OUTPUT_DIR/round-R/eval``; skipped with ``eval_at_end: false``) and appends its record to
+``OUTPUT_DIR/rounds.json``; round R > 1 first mines new pairs with the current adapter (seed ``seed + R - 1``) into
 ``OUTPUT_DIR/round-R/pairs.jsonl``. Each round starts a fresh optimizer and LR schedule, so ``max_steps`` /
 ``num_train_epochs`` count per round; with ``rounds > 1`` checkpoints go to ``OUTPUT_DIR/round-R/`` and
 ``--resume`` is refused (resume works with ``rounds: 1``). ``state.log_history`` ends up holding every round's
@@ -26,7 +26,7 @@ import json
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Optional, Sequence
+from typing import Any, Optional, Sequence, Union
 
 from trl import DPOConfig, DPOTrainer
 
@@ -57,8 +57,10 @@ class RlempDPOConfig(DPOConfig):
     )
     rounds: int = field(default=1, metadata={"help": "iterations of mine -> train -> evaluate"})
     judge: str = field(default="lookahead", metadata={"help": f"candidate judge: {', '.join(JUDGES)}"})
-    judge_weights: Optional[dict] = field(
-        default=None, metadata={"help": "judge mix only: {flr: w, lookahead: w} (default flr 1.0, lookahead 0.1)"}
+    judge_weights: Optional[Union[dict, str]] = field(
+        default=None,
+        metadata={"help": "judge mix only: {flr: w, lookahead: w} (default flr 1.0, lookahead 0.1; JSON on the "
+                  "command line)"},
     )
     candidates: int = field(default=4, metadata={"help": "replies sampled per dialogue state (K >= 2)"})
     margin: float = field(default=1.0, metadata={"help": "minimum score gap between chosen and rejected"})
@@ -271,7 +273,7 @@ def build_dpo_trainer(args: RlempArguments, training_args: RlempDPOConfig, model
         raise RlempError("algorithm dpo trains a LoRA adapter: set use_peft: true in the recipe")
     personas = load_training_personas(args)
     simulator = build_training_simulator(args)
-    eval_personas = load_personas(args.eval_personas) if args.eval_personas else None
+    eval_personas = load_personas(args.eval_personas) if args.eval_at_end and args.eval_personas else None
     model, tokenizer, peft_config = load_policy(model_args, training_args)
     tokenizer.padding_side = "left"
     curriculum = curriculum_factory(personas, simulator) if curriculum_factory else None

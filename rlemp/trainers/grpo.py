@@ -7,9 +7,9 @@ one token stream per conversation: ``prompt_ids``, ``completion_ids`` (all turns
 ``transcript`` column that the reward functions read. A conversation the simulator failed on is kept in the
 batch fully masked with no reward (TRL gives it no advantage), counted, and logged.
 
-Generation uses the trainer's own model (plain ``generate``, LoRA active; parameters gathered under ZeRO-3).
-With ``use_vllm`` the same engine would need vLLM's multi-turn client: TRL's vLLM weight sync still runs before
-each rollout, but the turns themselves go through transformers here (see README, "Scaling").
+Generation uses the trainer's own model (plain ``generate``, LoRA active; parameters gathered under ZeRO-3), or
+with ``use_vllm`` TRL's vLLM engine (server or colocate mode) through :class:`rlemp.vllm_policy.VLLMPolicy`, the
+same multi-turn engine with vLLM generating each turn; TRL syncs the weights to vLLM before each rollout.
 """
 
 from __future__ import annotations
@@ -69,26 +69,33 @@ class EmotionGRPOTrainer(GRPOTrainer):
         started = time.perf_counter()
         personas = [self.personas[p[0]["persona_id"]] for p in prompts]
         seeds = [int(p[0]["seed"]) for p in prompts]
-        with unwrap_model_for_generation(
-            self.model_wrapped, self.accelerator, gather_deepspeed3_params=self.args.ds3_gather_for_generation
-        ) as model:
-            policy = ModelPolicy(
-                model,
-                self.processing_class,
-                self.settings,
-                thinking=self.rlemp_args.thinking,
-                max_completion_tokens=self.args.max_completion_length,
-            )
+        policy_options = dict(thinking=self.rlemp_args.thinking, max_completion_tokens=self.args.max_completion_length)
+        if self.args.use_vllm:
+            from rlemp.vllm_policy import VLLMPolicy
+
+            policy = VLLMPolicy(self.vllm_generation, self.processing_class, self.settings, **policy_options)
             result, streams = rollout_model(policy, self.simulator, personas, seeds, self.rlemp_args.max_turns)
+            policy.drain()
+        else:
+            with unwrap_model_for_generation(
+                self.model_wrapped, self.accelerator, gather_deepspeed3_params=self.args.ds3_gather_for_generation
+            ) as model:
+                policy = ModelPolicy(model, self.processing_class, self.settings, **policy_options)
+                result, streams = rollout_model(policy, self.simulator, personas, seeds, self.rlemp_args.max_turns)
         env_mask = [
             [0] * len(s.env_mask) if i in result.failures else list(s.env_mask) for i, s in enumerate(streams)
         ]
         transcripts = [None if i in result.failures else t for i, t in enumerate(result.transcripts)]
 
-        # Metrics and transcripts from every rank; the main process writes them.
-        finished = [t for t in gather_object([t for t in transcripts if t is not None])]
+        # Metrics and transcripts from every rank (in rank order, so every rank holds the same lists and the
+        # curriculum stays identical); the main process writes them. ``meta.rank`` says who played each one.
+        for t in transcripts:
+            if t is not None:
+                t.meta["rank"] = self.accelerator.process_index
+        finished = gather_object([t for t in transcripts if t is not None])
         failed = sum(gather_object([len(result.failures)]))
-        self.failure_budget.add(len(finished) + failed, failed)
+        tokens = gather_object([(sum(m), len(m) - sum(m)) for m in env_mask])  # (policy, user) per conversation
+        self.failure_budget.add(finished, failed)
         if self.curriculum is not None and self.model.training:
             self.curriculum.record([t.persona_id for t in finished], [t.outcome == "success" for t in finished])
         mode = "train" if self.model.training else "eval"
@@ -96,10 +103,8 @@ class EmotionGRPOTrainer(GRPOTrainer):
         for key, value in rollout_metrics(finished).items():
             metrics[key].append(value)
         metrics["rollout/dropped"].append(float(failed))
-        metrics["rollout/policy_tokens"].append(sum(sum(m) for m in env_mask) / max(1, len(env_mask)))
-        metrics["rollout/user_tokens"].append(
-            sum(len(m) - sum(m) for m in env_mask) / max(1, len(env_mask))
-        )
+        metrics["rollout/policy_tokens"].append(sum(agent for agent, _ in tokens) / max(1, len(tokens)))
+        metrics["rollout/user_tokens"].append(sum(user for _, user in tokens) / max(1, len(tokens)))
         metrics["time/rollout_s"].append(time.perf_counter() - started)
         if self.transcript_log is not None:
             for t in finished:
@@ -112,6 +117,21 @@ class EmotionGRPOTrainer(GRPOTrainer):
             "env_mask": env_mask,
             "transcript": transcripts,
         }
+
+
+def none_where_dropped(reward):
+    """``reward`` answering None for the conversations the rollout dropped (``transcript`` None): with every
+    component None, TRL leaves such a sample out of its group's baseline and gives it no advantage (otherwise
+    the text-only rewards, such as ``length``, would score it and shift the advantages of its group)."""
+
+    def scored(prompts, completions, transcript=None, **columns):
+        values = reward(prompts=prompts, completions=completions, transcript=transcript, **columns)
+        if transcript is None:
+            return values
+        return [None if t is None else v for v, t in zip(values, transcript, strict=True)]
+
+    scored.__name__ = reward.__name__
+    return scored
 
 
 def build_grpo_trainer(args: RlempArguments, training_args, model_args, curriculum_factory=None):
@@ -132,6 +152,7 @@ def build_grpo_trainer(args: RlempArguments, training_args, model_args, curricul
     model, tokenizer, peft_config = load_policy(model_args, training_args)
     scorer, scorer_tokenizer = load_scorer(args, model_args)
     reward_funcs, weights = build_rewards(args.rewards, scorer_model=scorer, tokenizer=scorer_tokenizer)
+    reward_funcs = [none_where_dropped(f) for f in reward_funcs]
     training_args.reward_weights = weights
     curriculum = curriculum_factory(personas, simulator) if curriculum_factory else None
     if curriculum is not None:

@@ -53,8 +53,9 @@ seeds and minibatch order, so a resumed run matches an uninterrupted one.
 
 **Curriculum hook.** ``curriculum_factory(personas, simulator)`` may return an object; if it has
 ``indices(step, k)`` it chooses the personas of each step (``k`` = conversations on all processes together),
-``record(indices, successes)`` is told the outcomes, and ``state_dict()``/``load_state_dict()`` are saved and
-restored with checkpoints. Without one, personas come from seeded permutations (every persona once per epoch).
+``record(persona_ids, successes)`` is told the outcomes (gathered from every process, in rank order), and
+``state_dict()``/``load_state_dict()`` are saved and restored with checkpoints. Without one, personas come from
+seeded permutations (every persona once per epoch).
 """
 
 from __future__ import annotations
@@ -524,6 +525,11 @@ class PolicyAndValue(nn.Module):
     # the policy as the trained model -----------------------------------------------------------------------
 
     def generate(self, *args, **kwargs):
+        """The policy's ``generate``. rlemp generates on whole weights only (outside ZeRO-3, or gathered by
+        ``unwrap_model_for_generation``), so processes need not step together: each plays its own conversations,
+        which end after different numbers of turns (transformers would otherwise sync every token under ZeRO-3
+        and hang when one process makes fewer calls)."""
+        kwargs.setdefault("synced_gpus", False)
         return self.policy.generate(*args, **kwargs)
 
     @property
@@ -656,6 +662,11 @@ class EmotionPPOTrainer(Trainer):
         self.failure_budget = FailureBudget(rlemp_args.max_failure_rate)
         self.kl_controller = AdaptiveKLController(args.kl_coef, args.target_kl, args.horizon)
         self.transcript_log = open_transcript_log(args.output_dir, self.accelerator.is_main_process)
+        if self._zero3() and not args.ds3_gather_for_generation:
+            raise RlempError(
+                "ds3_gather_for_generation: false is not supported by multi-turn PPO (processes end their "
+                "conversations after different numbers of turns); set it to true"
+            )
 
     # set-up --------------------------------------------------------------------------------------------------
 
@@ -820,7 +831,7 @@ class EmotionPPOTrainer(Trainer):
             self.model_wrapped, self.accelerator, gather_deepspeed3_params=self.args.ds3_gather_for_generation
         ) as unwrapped:
             policy = ModelPolicy(
-                unwrapped.policy,
+                unwrapped,
                 self.processing_class,
                 self.settings,
                 thinking=self.rlemp_args.thinking,
@@ -847,11 +858,9 @@ class EmotionPPOTrainer(Trainer):
         # metrics and transcripts from every process; the main process writes the transcripts
         transcripts = gather_object([result.transcripts[i] for i in finished])
         failed = sum(gather_object([len(result.failures)]))
-        self.failure_budget.add(len(transcripts) + failed, failed)
+        self.failure_budget.add(transcripts, failed)
         if self.curriculum is not None and hasattr(self.curriculum, "record"):
-            self.curriculum.record(
-                gather_object([indices[i] for i in finished]), [t.outcome == "success" for t in transcripts]
-            )
+            self.curriculum.record([t.persona_id for t in transcripts], [t.outcome == "success" for t in transcripts])
         metrics = rollout_metrics(transcripts)
         totals = gather_object(rewards.total)
         metrics["reward"] = _mean(totals)
@@ -1011,14 +1020,11 @@ class EmotionPPOTrainer(Trainer):
 
     def save_model(self, output_dir: str | None = None, _internal_call: bool = False) -> None:
         """The policy adapter (the folder itself), the critic under ``critic/`` and the tokenizer."""
+        from rlemp.trainers.common import gathered_trainable_parameters
+
         output_dir = output_dir or self.args.output_dir
         wrapper: PolicyAndValue = self.model
-        gather = contextlib.nullcontext()
-        if self._zero3():
-            import deepspeed
-
-            gather = deepspeed.zero.GatheredParameters(wrapper.policy_parameters() + wrapper.critic_parameters())
-        with gather:
+        with gathered_trainable_parameters(wrapper):  # a collective under ZeRO-3
             if self.args.should_save:
                 os.makedirs(output_dir, exist_ok=True)
                 wrapper.save_pretrained(output_dir)

@@ -1,0 +1,196 @@
+"""How a training run survives interruption: complete checkpoints, ``--resume``, signals and crash-safe logs.
+
+* **Checkpoints.** transformers writes ``checkpoint-N`` file by file (adapter, optimizer, scheduler, RNG states,
+  ``trainer_state.json``; then rlemp's own state such as ``curriculum_state.json``), so a process killed while
+  saving leaves a partial folder. :class:`CheckpointComplete` writes ``checkpoint_complete.json`` after every
+  other file of the checkpoint; ``--resume latest`` takes the newest checkpoint that has it, so a run killed
+  with SIGKILL loses at most the steps since its last complete checkpoint (one ``save_steps`` interval).
+* **Signals.** :class:`StopOnSignal`: the first SIGTERM or SIGINT lets the current step finish, saves a
+  checkpoint at that step and stops; ``main`` then skips the final adapter, evaluation and push and raises
+  :class:`TrainingInterrupted`, and ``rlemp train`` exits with ``128 + signal number`` (143 for SIGTERM, 130 for
+  SIGINT, the shell's convention for "stopped by that signal"): a finished run exits 0, a user error 2, so
+  retry loops and schedulers can tell an interrupted run from a finished one. A second signal stops at once.
+  Under several processes the request is shared at every step end, so every process stops at the same step.
+* **Logs.** Transcripts are appended and synced one by one (:class:`rlemp.transcript.TranscriptWriter`), and
+  :class:`MetricsLog` appends every logged metrics row to ``OUTPUT_DIR/metrics.jsonl`` and syncs it, whatever
+  ``report_to`` says. A resumed run appends to both files: rows of the steps after the checkpoint that the
+  interrupted attempt had already logged appear twice (their ``step`` tells them apart from older rows).
+* **Simulator faults.** :func:`write_simulator_stats` writes ``OUTPUT_DIR/simulator_stats.json`` at the end: the
+  simulator's counters (requests, retries, fallbacks, failures...) summed over processes, and the numbers of
+  conversations played and dropped and of turns played and judged by fallback (see
+  :class:`rlemp.trainers.common.FailureBudget`).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from transformers import TrainerCallback
+
+from rlemp.errors import RlempError
+
+logger = logging.getLogger(__name__)
+
+COMPLETE_FILE = "checkpoint_complete.json"
+METRICS_FILE = "metrics.jsonl"
+SIMULATOR_STATS_FILE = "simulator_stats.json"
+HANDLED_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+
+class TrainingInterrupted(RlempError):
+    """Training stopped on a signal after saving ``checkpoint``; ``rlemp train`` exits with ``exit_code``."""
+
+    def __init__(self, signum: int, checkpoint: Path):
+        self.signum, self.checkpoint = signum, checkpoint
+        self.exit_code = 128 + signum
+        super().__init__(
+            f"stopped by {signal.Signals(signum).name}: checkpoint saved to {checkpoint}; "
+            "continue with the same command plus --resume latest"
+        )
+
+
+def checkpoints(output_dir: str | Path) -> list[Path]:
+    """The ``checkpoint-N`` folders of a run, newest first."""
+    folder = Path(output_dir)
+    if not folder.is_dir():
+        return []
+    found = [p for p in folder.glob("checkpoint-*") if p.is_dir() and p.name.split("-", 1)[1].isdigit()]
+    return sorted(found, key=lambda p: int(p.name.split("-", 1)[1]), reverse=True)
+
+
+def is_complete(checkpoint: str | Path) -> bool:
+    return (Path(checkpoint) / COMPLETE_FILE).is_file()
+
+
+def resolve_resume(resume: str | None, output_dir: str | Path) -> str | None:
+    """``latest`` -> the newest complete ``checkpoint-N`` under ``output_dir`` (incomplete ones, left by a process
+    killed while saving, are skipped with a warning); a path must be a complete checkpoint; None stays None."""
+    if resume is None:
+        return None
+    if resume == "latest":
+        found = checkpoints(output_dir)
+        for checkpoint in found:
+            if is_complete(checkpoint):
+                return str(checkpoint)
+            logger.warning("%s is incomplete (the run stopped while saving it); skipping it", checkpoint)
+        what = "no complete checkpoint-N folder" if found else "no checkpoint-N folder"
+        raise RlempError(f"--resume latest: {what} in {output_dir}")
+    if not Path(resume).is_dir():
+        raise RlempError(f"--resume: checkpoint folder {resume} does not exist")
+    if not is_complete(resume):
+        raise RlempError(f"--resume: {resume} is not a complete rlemp checkpoint (no {COMPLETE_FILE}: the run "
+                         "stopped while saving it, or it was not written by rlemp train)")
+    return str(resume)
+
+
+def check_resume_fits(model, checkpoint: str | Path) -> None:
+    """A one-line error when the checkpoint's adapter was trained on another base model or LoRA rank."""
+    from peft import PeftModel
+
+    from rlemp.hub import check_adapter_fits
+
+    peft_model = next((m for m in model.modules() if isinstance(m, PeftModel)), None)
+    if peft_model is not None and (Path(checkpoint) / "adapter_model.safetensors").is_file():
+        check_adapter_fits(peft_model, checkpoint)
+
+
+class CheckpointComplete(TrainerCallback):
+    """Marks each ``checkpoint-N`` complete once everything else is saved: add it after every other callback."""
+
+    def on_save(self, args, state, control, **kwargs):
+        if state.is_world_process_zero:
+            folder = Path(args.output_dir) / f"checkpoint-{state.global_step}"
+            (folder / COMPLETE_FILE).write_text(json.dumps({"global_step": state.global_step}) + "\n")
+
+
+class MetricsLog(TrainerCallback):
+    """Appends each logged metrics row (with its ``step``) to ``OUTPUT_DIR/metrics.jsonl``, synced to disk."""
+
+    def __init__(self, output_dir: str | Path):
+        self.path = Path(output_dir) / METRICS_FILE
+
+    def on_log(self, args, state, control, logs=None, **kwargs):
+        if not state.is_world_process_zero or not logs:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self.path.open("a", encoding="utf-8") as f:
+            f.write(json.dumps({"step": state.global_step, **logs}, default=str) + "\n")
+            f.flush()
+            os.fsync(f.fileno())
+
+
+class StopOnSignal(TrainerCallback):
+    """The first SIGTERM/SIGINT: save a checkpoint at the end of the current step and stop (``signum`` says
+    which); the previous handlers come back at once, so a second signal acts as usual (stops immediately)."""
+
+    def __init__(self):
+        self.signum: int | None = None
+        self._previous: dict[int, Any] = {}
+
+    def _handle(self, signum, frame):
+        logger.warning("%s: saving a checkpoint after this step, then stopping (send it again to stop now)",
+                       signal.Signals(signum).name)
+        self.signum = signum
+        self._restore()
+
+    def _restore(self):
+        for signum, handler in self._previous.items():
+            signal.signal(signum, handler)
+        self._previous.clear()
+
+    def on_train_begin(self, args, state, control, **kwargs):
+        self._previous = {s: signal.signal(s, self._handle) for s in HANDLED_SIGNALS}
+
+    def on_step_end(self, args, state, control, **kwargs):
+        self.signum = _shared_signal(self.signum)
+        if self.signum is not None:
+            control.should_save = True
+            control.should_training_stop = True
+        return control
+
+    def on_train_end(self, args, state, control, **kwargs):
+        self._restore()
+
+
+def _shared_signal(signum: int | None) -> int | None:
+    """The signal any process received (every process calls this at the same step end)."""
+    import torch.distributed as dist
+
+    if not (dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1):
+        return signum
+    import torch
+    from accelerate import PartialState
+
+    flag = torch.tensor([signum or 0], device=PartialState().device)
+    dist.all_reduce(flag, op=dist.ReduceOp.MAX)
+    return int(flag.item()) or None
+
+
+def write_simulator_stats(trainer, output_dir: str | Path) -> Path | None:
+    """``OUTPUT_DIR/simulator_stats.json`` for trainers that play conversations (every process must call it)."""
+    simulator = getattr(trainer, "simulator", None)
+    if simulator is None:
+        return None
+    from accelerate.utils import gather_object
+
+    counts: Counter[str] = Counter()
+    for stats in gather_object([dict(simulator.stats)]):
+        counts.update(stats)
+    if not trainer.accelerator.is_main_process:
+        return None
+    budget = getattr(trainer, "failure_budget", None)
+    report: dict[str, Any] = {"backend": simulator.backend}
+    if budget is not None:
+        report.update(conversations=budget.total, dropped=budget.failed, turns=budget.turns,
+                      fallback_turns=budget.fallback_turns)
+    report["simulator"] = dict(sorted(counts.items()))
+    path = Path(output_dir) / SIMULATOR_STATS_FILE
+    path.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    logger.info("simulator: %s", ", ".join(f"{k} {v}" for k, v in report["simulator"].items()) or "no requests")
+    return path

@@ -1,0 +1,137 @@
+"""Recipes: every shipped recipe parses; a broken one fails with one line naming the file, in Python and the CLI."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+import yaml
+
+from rlemp.configs import parse_recipe, read_recipe
+from rlemp.errors import RlempError
+
+ROOT = Path(__file__).resolve().parents[1]
+RECIPES = sorted((ROOT / "recipes").glob("*/*.yaml"))
+# GPU recipes say bf16; on a machine without a GPU transformers only accepts that with use_cpu (a hardware check,
+# not a recipe error), so the test parses them as the CPU would run them.
+HARDWARE = [] if torch.cuda.is_available() else ["--use_cpu", "true"]
+
+
+def test_there_are_recipes_for_every_algorithm_and_the_real_models():
+    names = {p.relative_to(ROOT / "recipes").as_posix() for p in RECIPES}
+    assert {"tiny/grpo.yaml", "tiny/grpo_qlora.yaml", "tiny/dpo.yaml", "Qwen2.5-0.5B-Instruct/grpo.yaml",
+            "Qwen2.5-7B-Instruct/grpo.yaml"} <= names
+
+
+@pytest.mark.parametrize("path", RECIPES, ids=lambda p: p.relative_to(ROOT / "recipes").as_posix())
+def test_every_recipe_parses(path):
+    recipe = read_recipe(path)
+    args, training_args, model_args = parse_recipe(["--config", str(path), *HARDWARE])
+    assert args.algorithm == recipe["algorithm"]
+    assert model_args.model_name_or_path == recipe["model_name_or_path"]
+    assert model_args.use_peft, "rlemp trains LoRA adapters"
+    assert path.read_text(encoding="utf-8").startswith("#"), "a recipe opens with a comment saying what it is"
+    if args.algorithm == "grpo":
+        assert training_args.generation_batch_size % training_args.num_generations == 0
+
+
+@pytest.mark.parametrize("model", ["Qwen2.5-0.5B-Instruct", "Qwen2.5-7B-Instruct"])
+def test_real_model_recipes_say_their_hardware_and_launch_command(model):
+    header = [line for line in (ROOT / "recipes" / model / "grpo.yaml").read_text().splitlines() if line.startswith("#")]
+    text = "\n".join(header)
+    assert "Hardware:" in text and "GPU" in text
+    assert "--config recipes/" + model + "/grpo.yaml" in text
+
+
+def test_7b_grpo_recipe_has_rlver_settings():
+    path = ROOT / "recipes" / "Qwen2.5-7B-Instruct" / "grpo.yaml"
+    args, t, m = parse_recipe(["--config", str(path), *HARDWARE])
+    assert (args.max_turns, t.num_generations, t.learning_rate, t.temperature) == (8, 4, 1e-6, 1.0)
+    assert (m.lora_r, m.lora_alpha, t.bf16, m.dtype) == (64, 128, True, "bfloat16")
+    assert (t.use_vllm, t.vllm_mode, t.beta, t.report_to) == (True, "colocate", 0.0, ["tensorboard"])
+    assert [r["name"] for r in args.rewards] == ["emotion_final", "safety"]
+    for processes in (7, 8):  # the header's colocate (8 GPUs) and server (7 training GPUs) launches
+        generation_batch = t.per_device_train_batch_size * processes * t.gradient_accumulation_steps
+        assert generation_batch % t.num_generations == 0
+
+
+# --- broken recipes ---------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def write_recipe(tmp_path):
+    base = read_recipe(ROOT / "recipes" / "tiny" / "grpo_qlora.yaml")
+
+    def write(name: str, **changes) -> Path:
+        path = tmp_path / f"{name}.yaml"
+        path.write_text(yaml.safe_dump({**base, **changes}), encoding="utf-8")
+        return path
+
+    return write
+
+
+def one_line_error(argv: list[str]) -> str:
+    with pytest.raises(RlempError) as info:
+        parse_recipe(argv)
+    message = str(info.value)
+    assert "\n" not in message
+    return message
+
+
+@pytest.mark.parametrize(
+    "changes, expected",
+    [
+        ({"learnin_rate": 1e-3}, "unknown field 'learnin_rate' (did you mean 'learning_rate'?)"),
+        ({"max_turns": "eight"}, "field 'max_turns': invalid int value: 'eight'"),
+        ({"learning_rate": "fast"}, "field 'learning_rate': invalid float value: 'fast'"),
+        ({"max_turns": 0}, "max_turns: expected a positive integer, got 0"),
+        ({"per_device_train_batch_size": 6}, "generation_batch_size (6) must be divisible by num_generations (4)"),
+        ({"algorithm": "sac"}, "algorithm: expected one of grpo, ppo, dpo, got 'sac'"),
+        ({"curriculum": "{not json"}, "curriculum: not valid JSON"),
+    ],
+    ids=["unknown-key", "wrong-type-int", "wrong-type-float", "non-positive", "batch", "algorithm", "bad-json"],
+)
+def test_bad_recipe_is_one_line_naming_the_file(write_recipe, changes, expected):
+    path = write_recipe("bad", **changes)
+    message = one_line_error(["--config", str(path)])
+    assert message.startswith(f"{path}: ")
+    assert expected in message
+
+
+def test_bad_command_line_override_names_the_recipe(write_recipe):
+    path = write_recipe("ok")
+    assert one_line_error(["--config", str(path), "--num_generations", "four"]) == (
+        f"{path}: field 'num_generations': invalid int value: 'four'"
+    )
+
+
+def test_malformed_missing_and_non_mapping_recipes(tmp_path):
+    malformed = tmp_path / "malformed.yaml"
+    malformed.write_text("algorithm: grpo\nmax_turns: [3\nseed: 0\n", encoding="utf-8")
+    assert one_line_error(["--config", str(malformed)]).startswith(f"{malformed}:3: not valid YAML")
+    missing = tmp_path / "missing.yaml"
+    assert one_line_error(["--config", str(missing)]) == f"{missing}: recipe not found"
+    listed = tmp_path / "list.yaml"
+    listed.write_text("- algorithm: grpo\n", encoding="utf-8")
+    assert one_line_error(["--config", str(listed)]) == f"{listed}: a recipe is a mapping of fields, got list"
+
+
+@pytest.mark.parametrize("case", ["wrong-type", "malformed"])
+def test_cli_train_with_bad_recipe_exits_2_with_one_line(write_recipe, tmp_path, case):
+    if case == "wrong-type":
+        path, expected = write_recipe("bad", max_turns="eight"), "field 'max_turns': invalid int value: 'eight'"
+    else:
+        path, expected = tmp_path / "malformed.yaml", "not valid YAML"
+        path.write_text("max_turns: [3\nseed: 0\n", encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, "-m", "rlemp.cli", "train", "--config", str(path)],
+        capture_output=True, text=True, timeout=180, cwd=tmp_path,
+    )
+    assert done.returncode == 2
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, done.stderr
+    assert lines[0].startswith(f"error: {path}") and expected in lines[0]
+    assert "Traceback" not in done.stderr + done.stdout

@@ -1,0 +1,326 @@
+"""The batched multi-turn rollout engine on the tiny model: token streams, masks, EOS, chat-template fidelity,
+length budget, one generation call per turn, thinking mode; and the same engine generating through vLLM's
+interface (:class:`rlemp.vllm_policy.VLLMPolicy`, driven by a stand-in for TRL's ``VLLMGeneration``)."""
+
+from __future__ import annotations
+
+import json
+import math
+import multiprocessing
+import socket
+from pathlib import Path
+
+import pytest
+import torch
+
+from fake_vllm import FakeVLLMGeneration, model_completer, run_rank, scripted_completer
+from rlemp.chat import THINKING_SYSTEM_PROMPT, split_thoughts, system_prompt
+from rlemp.personas import load_personas
+from rlemp.rollout import GenerationSettings, ModelPolicy, rollout_model
+from rlemp.simulators import build_simulator
+from rlemp.transcript import verify_transcript
+from rlemp.vllm_policy import VLLMPolicy
+
+PERSONAS = Path(__file__).parent / "data" / "personas_small.jsonl"
+THOUGHTS = "They feel unheard."
+REPLY = "That sounds really hard. What happened next?"
+TALKER_PERSONAS = 4  # the openings the talker is taught on, and played with
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_thread():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="module")
+def tokenizer(tiny_model_dir):
+    from transformers import AutoTokenizer
+
+    return AutoTokenizer.from_pretrained(tiny_model_dir)
+
+
+@pytest.fixture(scope="module")
+def random_model(tiny_model_dir):
+    from transformers import AutoModelForCausalLM
+
+    return AutoModelForCausalLM.from_pretrained(tiny_model_dir).eval()
+
+
+@pytest.fixture(scope="module")
+def talker(tiny_model_dir, tokenizer):
+    """The tiny model taught to answer every opening and follow-up with ``<think>THOUGHTS</think> REPLY`` and
+    stop (the random model never emits EOS, and never thinks)."""
+    from transformers import AutoModelForCausalLM
+
+    torch.manual_seed(0)
+    model = AutoModelForCausalLM.from_pretrained(tiny_model_dir)
+    answer = tokenizer.encode(f"<think>{THOUGHTS}</think> {REPLY}<|im_end|>", add_special_tokens=False)
+    examples = []
+    for persona in load_personas(PERSONAS)[:TALKER_PERSONAS]:
+        messages = [{"role": "system", "content": THINKING_SYSTEM_PROMPT}, {"role": "user", "content": persona.first_message}]
+        for _ in range(2):
+            prompt = tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+            examples.append((tokenizer.encode(prompt, add_special_tokens=False), answer))
+            messages += [{"role": "assistant", "content": REPLY}, {"role": "user", "content": "It keeps happening."}]
+    width = max(len(p) + len(a) for p, a in examples)
+    ids = torch.tensor([p + a + [0] * (width - len(p) - len(a)) for p, a in examples])
+    labels = torch.tensor([[-100] * len(p) + a + [-100] * (width - len(p) - len(a)) for p, a in examples])
+    mask = torch.tensor([[1] * (len(p) + len(a)) + [0] * (width - len(p) - len(a)) for p, a in examples])
+    optimizer = torch.optim.Adam(model.parameters(), lr=5e-3)
+    for _ in range(40):
+        loss = model(input_ids=ids, attention_mask=mask, labels=labels).loss
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    assert loss.item() < 0.1
+    return model.eval()
+
+
+@pytest.fixture(scope="module")
+def personas():
+    return load_personas(PERSONAS)
+
+
+@pytest.fixture(scope="module")
+def simulator():
+    return build_simulator("rule")
+
+
+def make_policy(kind: str, model, tokenizer, settings: GenerationSettings, **options):
+    if kind == "model":
+        return ModelPolicy(model, tokenizer, settings, **options)
+    eos = tokenizer.convert_tokens_to_ids("<|im_end|>")
+    generation = FakeVLLMGeneration(model_completer(model), max_completion_length=999, eos_token_ids=(eos,))
+    return VLLMPolicy(generation, tokenizer, settings, **options)
+
+
+def counting(model):
+    """Count the model's real ``generate`` calls (and their batch sizes)."""
+    calls, original = [], model.generate
+
+    def generate(*args, **kwargs):
+        calls.append(kwargs["input_ids"].shape[0])
+        return original(*args, **kwargs)
+
+    model.generate = generate
+    return calls
+
+
+def runs(stream):
+    """Maximal runs of equal mask: [(mask, ids, logprobs)]."""
+    out = []
+    for token, lp, m in zip(stream.completion_ids, stream.logprobs, stream.env_mask, strict=True):
+        if out and out[-1][0] == m:
+            out[-1][1].append(token)
+            out[-1][2].append(lp)
+        else:
+            out.append((m, [token], [lp]))
+    return out
+
+
+def agent_turns(stream, eos: int) -> list[tuple[list[int], bool]]:
+    """Each agent turn's generated ids (without its EOS) and whether the policy chose the EOS itself."""
+    ids, mask = stream.completion_ids, stream.env_mask
+    turns, i = [], 0
+    while i < len(ids):
+        if mask[i] == 1:
+            j = i
+            while j < len(ids) and mask[j] == 1 and ids[j] != eos:
+                j += 1
+            generated_eos = j < len(ids) and mask[j] == 1
+            turns.append((ids[i:j], generated_eos))
+            i = j + 1 if generated_eos else j
+        else:
+            i += 1
+    return turns
+
+
+def rendered_conversation(tokenizer, transcript, stream, system: str, eos: int) -> str:
+    """The chat template's rendering of the conversation the stream holds: system, opening, then each agent
+    turn (the tokens the policy generated, decoded) and each user message that came before another turn."""
+    messages = [{"role": "system", "content": system}, {"role": "user", "content": transcript.opening}]
+    for k, (ids, _) in enumerate(agent_turns(stream, eos)):
+        messages.append({"role": "assistant", "content": tokenizer.decode(ids, skip_special_tokens=False)})
+        if k + 1 < len(transcript.turns):
+            messages.append({"role": "user", "content": transcript.turns[k].user})
+    return tokenizer.apply_chat_template(messages, tokenize=False)
+
+
+def check_stream(stream, transcript, tokenizer, policy, max_new_tokens: int) -> None:
+    """The invariants every stream keeps, whatever the model says."""
+    eos = policy.eos_id
+    ids, mask, lps = stream.completion_ids, stream.env_mask, stream.logprobs
+    assert len(ids) == len(mask) == len(lps)
+    assert ids[-1] == eos, "every stream ends with <|im_end|>"
+    for token_lp, m in zip(lps, mask):
+        assert (token_lp == 0.0) if m == 0 else (math.isfinite(token_lp) and token_lp <= 0.0)
+    # Agent turns: the user saw exactly the generated text (thoughts removed); each turn ends with an EOS the
+    # policy chose (mask 1) or, cut by the budget after exactly max_new_tokens tokens, a forced one (mask 0).
+    turns = agent_turns(stream, eos)
+    assert len(turns) == len(transcript.turns)
+    for (turn_ids, chose_eos), turn in zip(turns, transcript.turns):
+        assert split_thoughts(tokenizer.decode(turn_ids, skip_special_tokens=True)) == (turn.agent_thoughts, turn.agent)
+        assert chose_eos or len(turn_ids) == max_new_tokens
+    # Masked spans: (a forced EOS, then) the user's message in the template's framing, nothing of the policy's.
+    masked = [r for r in runs(stream) if r[0] == 0]
+    user_spans = [span for span in masked if tokenizer.decode(span[1], skip_special_tokens=False) != "<|im_end|>"]
+    assert len(user_spans) == len(transcript.turns) - 1
+    for span, turn in zip(user_spans, transcript.turns):
+        text = tokenizer.decode(span[1], skip_special_tokens=False)
+        assert text.removeprefix("<|im_end|>") == f"\n<|im_start|>user\n{turn.user}<|im_end|>\n<|im_start|>assistant\n"
+    # Prompt and completion, decoded, are the chat template's rendering of the whole conversation.
+    whole = tokenizer.decode(stream.prompt_ids + ids, skip_special_tokens=False)
+    assert whole == rendered_conversation(tokenizer, transcript, stream, policy.system_prompt, eos).removesuffix("\n")
+    system = [{"role": "system", "content": policy.system_prompt}, {"role": "user", "content": transcript.opening}]
+    prompt = tokenizer.apply_chat_template(system, tokenize=False, add_generation_prompt=True)
+    assert stream.prompt_ids == tokenizer.encode(prompt, add_special_tokens=False)
+
+
+@pytest.mark.parametrize("kind", ["model", "vllm"])
+def test_sampled_streams_keep_every_invariant_with_one_generation_call_per_turn(
+    kind, random_model, tokenizer, personas, simulator
+):
+    settings = GenerationSettings(max_new_tokens=12, temperature=1.0)
+    torch.manual_seed(0)
+    policy = make_policy(kind, random_model, tokenizer, settings)
+    open_counts = []
+    calls = counting(random_model)
+    try:
+        result, streams = rollout_model(policy, simulator, personas, seeds=5, max_turns=3,
+                                        on_turn=lambda turn, n_open: open_counts.append(n_open))
+    finally:
+        del random_model.generate
+    assert not result.failures
+    for stream, transcript in zip(streams, result.transcripts):
+        check_stream(stream, transcript, tokenizer, policy, settings.max_new_tokens)
+        assert verify_transcript(transcript) is None
+    turns = max(len(t.turns) for t in result.transcripts)
+    batch_sizes = [len(personas)] + open_counts[:-1]  # conversations open at the start of each turn
+    assert policy.generate_calls == turns == len(open_counts)
+    if kind == "model":
+        assert calls == batch_sizes  # one batched generate per turn for all open conversations
+    else:
+        assert [c["prompts"] for c in policy.generation.calls] == batch_sizes
+        assert all(c["max_tokens"] == 12 and policy.eos_id in c["stops"] for c in policy.generation.calls)
+
+
+@pytest.mark.parametrize("kind", ["model", "vllm"])
+def test_thinking_streams_match_the_chat_template_token_for_token(kind, talker, tokenizer, personas, simulator):
+    settings = GenerationSettings(max_new_tokens=40, temperature=0.0)
+    policy = make_policy(kind, talker, tokenizer, settings, thinking=True)
+    assert policy.system_prompt == system_prompt(True)
+    result, streams = rollout_model(policy, simulator, personas[:TALKER_PERSONAS], seeds=1, max_turns=3)
+    for stream, transcript in zip(streams, result.transcripts):
+        check_stream(stream, transcript, tokenizer, policy, settings.max_new_tokens)
+        # Thoughts are trained on but never reach the simulated user.
+        for turn in transcript.turns:
+            assert (turn.agent_thoughts, turn.agent) == (THOUGHTS, REPLY)
+            assert "<think>" in tokenizer.decode(stream.completion_ids) and "think>" not in turn.agent
+        assert verify_transcript(transcript) is None
+        # The taught reply is canonical text, so the whole stream is the template's tokenization, and every
+        # agent turn ends with the EOS the policy generated itself (mask 1).
+        text = rendered_conversation(tokenizer, transcript, stream, policy.system_prompt, policy.eos_id)
+        assert stream.prompt_ids + stream.completion_ids == tokenizer.encode(text, add_special_tokens=False)[:-1]
+        assert all(chose for _, chose in agent_turns(stream, policy.eos_id))
+        assert stream.env_mask[-1] == 1
+        assert sum(stream.env_mask) == len(transcript.turns) * len(
+            tokenizer.encode(f"<think>{THOUGHTS}</think> {REPLY}<|im_end|>", add_special_tokens=False)
+        )
+
+
+def test_vllm_policy_streams_equal_model_policy_streams(talker, tokenizer, personas, simulator):
+    settings = GenerationSettings(max_new_tokens=40, temperature=0.0)
+    streams = {}
+    for kind in ("model", "vllm"):
+        policy = make_policy(kind, talker, tokenizer, settings, thinking=True)
+        _, streams[kind] = rollout_model(policy, simulator, personas[:3], seeds=2, max_turns=2)
+    assert [(s.prompt_ids, s.completion_ids, s.env_mask) for s in streams["model"]] == [
+        (s.prompt_ids, s.completion_ids, s.env_mask) for s in streams["vllm"]
+    ]
+
+
+@pytest.mark.parametrize("kind", ["model", "vllm"])
+def test_length_budget_ends_conversations_that_still_verify(kind, random_model, tokenizer, personas, simulator):
+    settings = GenerationSettings(max_new_tokens=24, temperature=1.0)
+    budget = 160
+    torch.manual_seed(1)
+    policy = make_policy(kind, random_model, tokenizer, settings, max_completion_tokens=budget)
+    result, streams = rollout_model(policy, simulator, personas, seeds=0, max_turns=8)
+    truncated = [t for t in result.transcripts if t.meta.get("truncated") == "length"]
+    assert truncated, "a 160-token budget cannot hold 8 turns of 24 tokens"
+    for stream, transcript in zip(streams, result.transcripts):
+        assert len(stream.completion_ids) <= budget
+        check_stream(stream, transcript, tokenizer, policy, settings.max_new_tokens)
+        assert verify_transcript(transcript) is None
+    for transcript in truncated:
+        assert transcript.max_turns == len(transcript.turns) < 8
+        assert transcript.outcome in ("max_turns", "success", "failure", "goodbye")
+
+
+def test_vllm_policy_sets_budget_and_sampling_only_for_its_calls(tokenizer, personas, simulator):
+    eos = tokenizer.convert_tokens_to_ids("<|im_end|>")
+    reply = tokenizer.encode(REPLY, add_special_tokens=False) + [eos]
+    generation = FakeVLLMGeneration(scripted_completer(reply), max_completion_length=512, temperature=0.7,
+                                    top_p=0.9, top_k=5, generation_kwargs={"seed": 3})
+    settings = GenerationSettings(max_new_tokens=30, temperature=1.0, top_p=0.95, top_k=0)
+    policy = VLLMPolicy(generation, tokenizer, settings)
+    result, streams = rollout_model(policy, simulator, personas[:2], seeds=0, max_turns=2)
+    assert [(c["max_tokens"], c["temperature"], c["top_p"], c["top_k"]) for c in generation.calls] == [
+        (30, 1.0, 0.95, 0)
+    ] * 2
+    assert all(eos in c["stops"] for c in generation.calls)
+    # The trainer's generation object is left as it was.
+    assert (generation.max_completion_length, generation.temperature, generation.top_p, generation.top_k) == (
+        512, 0.7, 0.9, 5
+    )
+    assert generation.generation_kwargs == {"seed": 3}
+    for stream, transcript in zip(streams, result.transcripts):
+        assert [turn.agent for turn in transcript.turns] == [REPLY, REPLY]
+        assert stream.logprobs == [-0.5 if m else 0.0 for m in stream.env_mask]
+
+
+def test_vllm_reply_stopping_on_another_stop_token_is_closed_with_a_masked_eos(tokenizer, personas, simulator):
+    """vLLM also stops on the model's own EOS (Qwen: <|endoftext|>); the stream stays well-formed ChatML."""
+    eos, other = tokenizer.convert_tokens_to_ids("<|im_end|>"), tokenizer.convert_tokens_to_ids("<|endoftext|>")
+    reply = tokenizer.encode(REPLY, add_special_tokens=False) + [other, 7, 7]
+    generation = FakeVLLMGeneration(scripted_completer(reply), eos_token_ids=(other,))
+    policy = VLLMPolicy(generation, tokenizer, GenerationSettings(max_new_tokens=30))
+    result, [stream] = rollout_model(policy, simulator, personas[:1], seeds=0, max_turns=1)
+    n = len(reply) - 2
+    assert stream.completion_ids == reply[:n] + [eos]
+    assert stream.env_mask == [1] * n + [0]
+    assert result.transcripts[0].turns[0].agent == REPLY
+
+
+def test_server_mode_processes_stay_in_lockstep_until_all_conversations_end(tiny_model_dir, tmp_path):
+    """Two processes (gloo on CPU) with different numbers of conversations and turns: every collective vLLM call
+    gets the same number of prompts from each, and the process that finishes first keeps joining (drain)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    context = multiprocessing.get_context("spawn")
+    processes = [
+        context.Process(target=run_rank, args=(rank, 2, port, str(tiny_model_dir), str(PERSONAS), str(tmp_path)))
+        for rank in range(2)
+    ]
+    for p in processes:
+        p.start()
+    for p in processes:
+        p.join(timeout=240)
+    hung = [p for p in processes if p.is_alive()]
+    for p in hung:
+        p.kill()
+    assert not hung and [p.exitcode for p in processes] == [0, 0]
+    rank0, rank1 = (json.loads((tmp_path / f"rank{r}.json").read_text()) for r in range(2))
+    assert rank0["turns"] == [2] and rank1["turns"] == [4, 4]
+    assert (rank0["generate_calls"], rank1["generate_calls"]) == (2, 4)
+    # Rank 0 asked twice for its own conversation and then joined rank 1's two remaining turns; every call was
+    # padded to rank 1's two conversations.
+    assert rank0["vllm_calls"] == rank1["vllm_calls"] == [2, 2, 2, 2]
+    for record in (rank0, rank1):
+        for stream, replies in zip(record["streams"], record["replies"]):
+            assert replies == [REPLY] * len(replies)
+            assert stream["env_mask"][-1] == 1
