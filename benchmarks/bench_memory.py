@@ -28,7 +28,7 @@ import subprocess
 import sys
 import tempfile
 
-from common import device_name, emit, finish, parser, setup_torch
+from common import device_name, emit, finish, grpo_trainer, parser, setup_torch
 
 METHODS = {
     "lora": {"use_peft": True, "load_in_4bit": False},
@@ -55,7 +55,6 @@ def train_and_measure(args) -> dict:
     import torch
 
     import rlemp.trainers.grpo  # noqa: F401
-    from common import grpo_trainer
 
     cuda = args.device.startswith("cuda")
     baseline = 0 if cuda else psutil.Process(os.getpid()).memory_info().rss
@@ -120,14 +119,14 @@ def main() -> None:
     measure = "cuda max_memory_allocated" if args.device.startswith("cuda") else "peak RSS over the imports"
     for method in ("qlora", "full"):
         r = results[method]
-        common = {"size": args.size, "steps": args.steps, "device": device_name(args.device),
+        shared = {"size": args.size, "steps": args.steps, "device": device_name(args.device),
                   "trainable_parameters": r["trainable_parameters"]}
         emit("memory", f"{NAMES[method]}: peak memory", "LoRA", r["peak_bytes"] / lora["peak_bytes"],
              unit="MiB", value=round(r["peak_bytes"] / mib, 1), baseline_value=round(lora["peak_bytes"] / mib, 1),
-             measure=measure, **common)
+             measure=measure, **shared)
         emit("memory", f"{NAMES[method]}: weights + gradients + optimizer state", "LoRA", state[method] / state["lora"],
              unit="MiB", value=round(state[method] / mib, 2), baseline_value=round(state["lora"] / mib, 2),
-             **{k: r[k] for k in ("weights", "gradients", "optimizer")}, **common)
+             **{k: r[k] for k in ("weights", "gradients", "optimizer")}, **shared)
 
 
 if __name__ == "__main__":

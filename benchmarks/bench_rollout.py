@@ -103,7 +103,7 @@ def main() -> None:
             args.device,
         )
         batched, sequential, trl = (median(rates[k]) for k in ("batched", "sequential", "trl"))
-        common = {
+        shared = {
             "conversations": n,
             "unit": "policy tokens/s",
             "size": args.size,
@@ -127,7 +127,7 @@ def main() -> None:
             value=round(batched, 1),
             baseline_value=round(sequential, 1),
             target=">= 5" if n == 32 else None,
-            **common,
+            **shared,
         )
         emit(
             "rollout",
@@ -136,7 +136,7 @@ def main() -> None:
             batched / trl,
             value=round(batched, 1),
             baseline_value=round(trl, 1),
-            **common,
+            **shared,
         )
 
 

@@ -25,7 +25,8 @@ def system_prompt(thinking: bool) -> str:
 def split_thoughts(text: str) -> tuple[str | None, str]:
     """``(thoughts, reply)``: thoughts from a leading ``<think>...</think>`` block, else None.
 
-    An unclosed ``<think>`` keeps nothing for the user (the whole text was thinking).
+    An unclosed ``<think>`` keeps nothing for the user (the whole text was thinking); text before a lone
+    ``</think>`` is thinking too.
     """
     match = _THINK.match(text)
     if match:
@@ -33,4 +34,7 @@ def split_thoughts(text: str) -> tuple[str | None, str]:
     stripped = text.strip()
     if stripped.startswith("<think>"):
         return stripped[len("<think>"):].strip(), ""
+    if "</think>" in stripped:  # the template's "<think>" was the prompt's, or the model dropped it
+        thoughts, _, reply = stripped.partition("</think>")
+        return thoughts.strip(), reply.strip()
     return None, stripped

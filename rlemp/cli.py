@@ -277,7 +277,10 @@ def run_train_cli(argv: list[str]) -> int:
     except KeyboardInterrupt:  # a second Ctrl-C, or one before training began
         err_console.print("[yellow]interrupted:[/] stopped at once, without saving a checkpoint", highlight=False)
         return 130
-    console.print(f"adapter saved to {adapter}")
+    from accelerate import PartialState
+
+    if PartialState().is_main_process:
+        console.print(f"adapter saved to {adapter}")
     return 0
 
 
@@ -338,8 +341,9 @@ def build_corpus_cmd(
     personas: Path = typer.Option(Path("simulators/personas/train.jsonl"), help="personas to talk with"),
     replies: Path = typer.Option(Path("simulators/corpus/reply_bank.jsonl"), help="reply bank by category"),
     out: Path = typer.Option(Path("simulators/corpus/supporter_replies.jsonl")),
-    conversations_per_persona: int = typer.Option(4, min=1),
-    max_turns: int = typer.Option(4, min=1),
+    conversations_per_persona: int = typer.Option(3, min=1),
+    max_turns: int = typer.Option(3, min=1),
+    replies_per_category: int = typer.Option(6, min=1, help="first N replies of each category"),
     seed: int = typer.Option(0),
 ):
     """Build the SFT supporter-reply corpus: bank replies of every quality, with the rule user's reactions."""
@@ -356,6 +360,7 @@ def build_corpus_cmd(
         seed=seed,
         conversations_per_persona=conversations_per_persona,
         max_turns=max_turns,
+        replies_per_category=replies_per_category,
     )
     console.print(f"wrote {path}")
 
@@ -406,6 +411,33 @@ def mine_preferences(
     console.print(f"mined {len(result.pairs)} pairs from {result.states} states ({result.candidates} candidates) "
                   f"in {result.seconds:.1f} s: {result.pairs_per_minute:.1f} pairs/minute; wrote {out}",
                   highlight=False, soft_wrap=True)
+
+
+@app.command()
+@handles_errors
+def doctor(
+    config: Optional[Path] = typer.Option(None, "--config", help="recipe: check its model, personas and simulator"),
+    accelerate_config: Optional[Path] = typer.Option(None, "--accelerate-config", help="accelerate launch YAML to validate"),
+    timeout: float = typer.Option(5.0, min=0.1, help="seconds to wait for the Hub or the simulator endpoint"),
+):
+    """Print the environment (package versions, CPU/GPU), check a recipe and an accelerate config; say what to fix."""
+    from rlemp.doctor import run_doctor
+
+    checks = run_doctor(config, accelerate_config, timeout)
+    colors = {"ok": "green", "warn": "yellow", "fail": "red"}
+    for c in checks:
+        console.print(f"[{colors[c.status]}]{c.status:>4}[/] {c.section}/{c.name}: {escape(c.detail)}",
+                      highlight=False, soft_wrap=True)
+    fixes = [c for c in checks if c.status != "ok" and c.fix]
+    if fixes:
+        console.print("\nwhat to fix:")
+        for c in fixes:
+            console.print(f"  - {c.section}/{c.name}: {escape(c.fix)}", highlight=False, soft_wrap=True)
+    failed = sum(c.status == "fail" for c in checks)
+    console.print(f"\n{failed} failed, {sum(c.status == 'warn' for c in checks)} warnings, "
+                  f"{sum(c.status == 'ok' for c in checks)} ok")
+    if failed:
+        raise typer.Exit(1)
 
 
 # --- commands of later modules are registered above this line ---

@@ -11,12 +11,20 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 import re
+import types
+import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional, Union
 
 from rlemp.errors import RlempError
+
+# On CPUs with AVX512-BF16, importing bitsandbytes (through transformers/TRL) logs that an optional faster CPU
+# kernel (the `kernels` package, fetched from the Hub) is missing; training works without it, so keep that line
+# off the console (``rlemp train`` prints a bad recipe as one line). Set before bitsandbytes is first imported.
+logging.getLogger("bitsandbytes.backends.cpu.ops").setLevel(logging.ERROR)
 
 ALGORITHMS = ("grpo", "ppo", "dpo")
 
@@ -60,6 +68,8 @@ class RlempArguments:
             value = getattr(self, name)
             if not isinstance(value, int) or value < 1:
                 raise RlempError(f"{name}: expected a positive integer, got {value!r}")
+        if not isinstance(self.max_failure_rate, (int, float)) or not 0 <= self.max_failure_rate <= 1:
+            raise RlempError(f"max_failure_rate: expected a share between 0 and 1, got {self.max_failure_rate!r}")
         from rlemp.paths import resolve_data_path
 
         self.personas = str(resolve_data_path(self.personas))
@@ -117,11 +127,6 @@ def algorithm_config_class(algorithm: str):
 
 def parse_recipe(argv: list[str]):
     """``--config RECIPE.yaml [--field value ...]`` -> (rlemp args, training config, ModelConfig)."""
-    import logging
-
-    # On CPUs with AVX512-BF16, importing bitsandbytes (through TRL) logs that an optional faster CPU kernel (the
-    # `kernels` package, fetched from the Hub) is missing; training works without it, so keep it off the console.
-    logging.getLogger("bitsandbytes.backends.cpu.ops").setLevel(logging.ERROR)
     from trl import ModelConfig, TrlParser
 
     config_path = _config_path(argv)
@@ -134,6 +139,7 @@ def parse_recipe(argv: list[str]):
         raise RlempError(f"{where}: {exc}") from None
     classes = (RlempArguments, config_class, ModelConfig)
     _check_known_fields(recipe, classes, where)
+    _check_recipe_values(recipe, argv, classes, where)
     parser = TrlParser(classes)
     parser.error = _raise_argument_error  # argparse would print its whole usage and exit
     try:
@@ -161,6 +167,59 @@ def _check_known_fields(recipe: dict[str, Any], classes: tuple, where: str) -> N
             close = difflib.get_close_matches(str(key), known, n=1)
             hint = f" (did you mean '{close[0]}'?)" if close else ""
             raise RlempError(f"{where}: unknown field '{key}'{hint}")
+
+
+# Fields that count samples or steps per batch: 0 or less cannot train (and some make TRL divide by zero).
+POSITIVE_FIELDS = ("per_device_train_batch_size", "per_device_eval_batch_size", "gradient_accumulation_steps",
+                   "num_generations", "generation_batch_size", "steps_per_generation", "num_iterations")
+
+
+def _check_recipe_values(recipe: dict[str, Any], argv: list[str], classes: tuple, where: str) -> None:
+    """Before the argument classes are built: no ``hub_token`` (a secret), the recipe's typed YAML values
+    (argparse converts only strings) must fit their fields' simple types, and the batch-size fields must be
+    positive."""
+    if "hub_token" in recipe or _override(argv, "hub_token") is not None:
+        # it would be saved in every checkpoint (training_args.bin) and in the adapter's rlemp_recipe.yaml
+        raise RlempError(f"{where}: field 'hub_token': do not put a token in a recipe or on the command line; "
+                         "use `hf auth login` or the HF_TOKEN environment variable")
+    fields = {f.name: f for cls in classes for f in dataclasses.fields(cls)}
+    hints = {}
+    for cls in classes:
+        try:
+            hints.update(typing.get_type_hints(cls))
+        except (NameError, TypeError):  # an unresolvable annotation: that class's fields keep their raw types
+            continue
+    for key, value in recipe.items():
+        accepted = _accepted_types(hints.get(key, fields[key].type if key in fields else None))
+        if accepted and not isinstance(value, str) and not _is_instance(value, accepted):
+            names = " or ".join(t.__name__ for t in accepted if t is not type(None))
+            raise RlempError(f"{where}: field '{key}': expected {names}, got {value!r}")
+    for key in POSITIVE_FIELDS:
+        value = _override(argv, key)
+        value = recipe.get(key) if value is None else value
+        if isinstance(value, bool) or not re.fullmatch(r"\s*-?\d+\s*", str(value)):
+            continue  # absent, or not a whole number: the type checks report it
+        if int(value) < 1:
+            raise RlempError(f"{where}: field '{key}': must be a positive integer, got {int(value)}")
+
+
+def _accepted_types(annotation) -> tuple[type, ...]:
+    """The Python types a YAML value may have for a simple annotation (int, float, bool, str, optional or unions
+    of them); empty for anything else (enums, dicts, lists...), which is left to the libraries."""
+    simple = {int: (int,), float: (int, float), bool: (bool,), str: (str,), type(None): (type(None),)}
+    if annotation in simple:
+        return simple[annotation]
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        parts = [simple.get(arg) for arg in typing.get_args(annotation)]
+        return () if any(part is None for part in parts) else tuple(t for part in parts for t in part)
+    return ()
+
+
+def _is_instance(value: Any, accepted: tuple[type, ...]) -> bool:
+    """isinstance, except that a YAML true/false is not a number."""
+    if isinstance(value, bool):
+        return bool in accepted
+    return isinstance(value, accepted)
 
 
 def _raise_argument_error(message: str):

@@ -70,11 +70,17 @@ def build_corpus(
     bank: dict[str, list[str]],
     out: str | Path,
     seed: int = 0,
-    conversations_per_persona: int = 4,
-    max_turns: int = 4,
+    conversations_per_persona: int = 3,
+    max_turns: int = 3,
+    replies_per_category: int | None = 6,
 ) -> Path:
-    """Write the corpus JSONL: ``{"messages": [...], "persona_id", "categories", "emotions"}`` per line."""
+    """Write the corpus JSONL: ``{"messages": [...], "persona_id", "categories", "emotions"}`` per line.
+
+    ``replies_per_category`` keeps the first N replies of each category (None: all): a small reply vocabulary
+    that a model of a few million parameters learns in minutes on a CPU; a larger model can take the whole bank.
+    """
     rng = random.Random(seed)
+    bank = {c: replies[:replies_per_category] for c, replies in bank.items()}
     categories = list(CATEGORY_WEIGHTS)
     weights = [CATEGORY_WEIGHTS[c] for c in categories]
     out = Path(out)

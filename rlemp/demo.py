@@ -95,7 +95,7 @@ def run_demo(out: str | Path, size: str = "full", seed: int = 0, recipe: str | P
 
     stage("5/5 evaluate adapter")
     after = evaluate_checkpoint(str(sft), adapter=str(out / "adapter"), out_dir=out / "eval_after", **eval_kwargs)
-    compare(out / "eval_before", out / "eval_after", out_path=out / "comparison.md")
+    compare(out / "eval_before", out / "eval_after", out_path=out)
     done("5/5 evaluate adapter")
 
     summary = {

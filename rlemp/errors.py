@@ -19,8 +19,14 @@ class InputError(RlempError, ValueError):
         where = str(path) if path is not None else "<input>"
         if line is not None:
             where += f":{line}"
-        what = f"field '{field}': " if field else ""
-        super().__init__(f"{where}: {what}{message}")
+        what = f"field '{printable(field)}': " if field else ""
+        super().__init__(f"{where}: {what}{printable(message)}")
+
+
+def printable(text: str) -> str:
+    """``text`` with line breaks and other control characters escaped (a key in a user's file may hold them),
+    so that an error stays on one line."""
+    return text if text.isprintable() else "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def first_validation_error(exc: ValidationError) -> tuple[str | None, str]:

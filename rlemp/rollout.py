@@ -245,6 +245,7 @@ class ModelPolicy:
                 pad_token_id=pad_id,
                 return_dict_in_generate=True,
                 output_logits=True,
+                synced_gpus=False,  # weights are whole here (gathered under ZeRO-3): ranks end turns independently
                 **sampling,
             )
         if was_training:

@@ -1,8 +1,9 @@
 """The SFT warm start: TRL's ``SFTTrainer`` on the supporter-reply corpus, so that a small model speaks in
-replies and knows how users react before RL starts.
+replies before RL starts.
 
-The loss covers the whole conversation, the user's reactions included (not only the assistant's turns): the
-warm-started model is also the scorer of the follow-up-likelihood reward, which needs to know how users react.
+The loss covers the supporter's replies only (``assistant_only_loss``; the chat template marks them with
+``{% generation %}``): a tiny model trained on both sides of the conversation starts answering in the user's
+voice, and RL then has nothing sensible to choose from. The user's reactions stay in the context.
 """
 
 from __future__ import annotations
@@ -50,7 +51,8 @@ def sft_warm_start(
         logging_steps=5,
         save_strategy="no",
         report_to=report_to,
-        assistant_only_loss=False,
+        assistant_only_loss=True,
+        activation_checkpointing=False,  # small models: recomputing costs more than the memory saved
     )
     trainer = SFTTrainer(model=model, args=config, train_dataset=dataset, processing_class=tokenizer)
     trainer.train()

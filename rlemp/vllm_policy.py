@@ -7,7 +7,7 @@ length budget are ModelPolicy's, unchanged. It works in both of TRL's modes:
 * ``vllm_mode: colocate``: a vLLM engine inside every training process shares its GPU (recipe
   ``recipes/Qwen2.5-7B-Instruct/grpo.yaml``);
 * ``vllm_mode: server``: a separate ``trl vllm-serve --model MODEL`` process generates for the main process
-  (start it with ``--logprobs-mode processed_logprobs`` so that the logprobs match the sampling).
+  (TRL starts vLLM with ``--logprobs-mode processed_logprobs``, so the logprobs are those of the sampling).
 
 TRL pushes the current weights (LoRA merged) to vLLM before each rollout, so vLLM samples from the policy being
 trained. Each turn is generated from the conversation's token ids (``VLLMGeneration.generate(prompts=ids,

@@ -1,4 +1,4 @@
-"""Distributed training for real: 2 CPU processes over gloo, launched as users launch them
+"""Distributed training for real (slow): 2 CPU processes over gloo, launched as users launch them
 (``accelerate launch --config_file accelerate_configs/X.yaml --num_processes 2 scripts/train.py ...``).
 
 Each run saves every process's trainable parameters when training begins and ends (``RLEMP_SAVE_RANK_WEIGHTS=1``,
@@ -25,7 +25,6 @@ from pathlib import Path
 import pytest
 import yaml
 
-pytestmark = pytest.mark.slow
 
 REPO = Path(__file__).resolve().parents[1]
 PERSONAS = REPO / "tests" / "data" / "personas_small.jsonl"
@@ -208,6 +207,7 @@ def check_grpo_run(out: Path, model_dir: Path, steps: range, curriculum: bool) -
             assert ids[0] == order[(step * WORLD + rank) % len(order)], (step, rank, ids, order)
 
 
+@pytest.mark.slow
 def test_grpo_ddp_with_curriculum(tiny_model_dir, tmp_path):
     out = tmp_path / "run"
     launch(REPO / "accelerate_configs" / "ddp.yaml", "recipes/tiny/grpo.yaml", tiny_model_dir, out,
@@ -217,6 +217,7 @@ def test_grpo_ddp_with_curriculum(tiny_model_dir, tmp_path):
     assert (out / "reward_curves.png").is_file()
 
 
+@pytest.mark.slow
 def test_grpo_zero2(tiny_model_dir, tmp_path):
     out = tmp_path / "run"
     launch(REPO / "accelerate_configs" / "zero2.yaml", "recipes/tiny/grpo.yaml", tiny_model_dir, out,
@@ -224,6 +225,7 @@ def test_grpo_zero2(tiny_model_dir, tmp_path):
     check_grpo_run(out, tiny_model_dir, range(2), curriculum=False)
 
 
+@pytest.mark.slow
 def test_grpo_zero3_sharded_adapter_saves_resumes_and_evaluates(tiny_model_dir, tmp_path):
     """ZeRO-3 with every parameter sharded: the adapter is gathered to save, the checkpoint resumes (the resumed
     run starts from exactly the checkpoint's weights, with the curriculum where it was), and the evaluation at
@@ -262,6 +264,7 @@ def ppo_rank(t: dict) -> int:
     return position // PPO_PER_RANK
 
 
+@pytest.mark.slow
 def test_ppo_ddp_with_curriculum(tiny_model_dir, tmp_path):
     out = tmp_path / "run"
     launch(REPO / "accelerate_configs" / "ddp.yaml", "recipes/tiny/ppo.yaml", tiny_model_dir, out,
@@ -277,3 +280,44 @@ def test_ppo_ddp_with_curriculum(tiny_model_dir, tmp_path):
         start = step * PPO_PER_RANK * WORLD + rank * PPO_PER_RANK
         assert sorted(ids) == sorted(order[(start + j) % len(order)] for j in range(PPO_PER_RANK)), (step, rank)
     check_checkpoint(out / "checkpoint-2", out / "adapter")
+
+
+# --- the pieces, in one process (fast) ---------------------------------------------------------------------
+
+
+def test_rank_weights_callback_saves_exactly_the_trainable_parameters(tiny_model_dir, tmp_path):
+    import torch
+    from peft import LoraConfig, get_peft_model
+    from safetensors.torch import load_file
+    from transformers import AutoModelForCausalLM, TrainerState
+
+    from rlemp.trainers.common import rank_weights_callback
+
+    model = get_peft_model(AutoModelForCausalLM.from_pretrained(str(tiny_model_dir)), LoraConfig(r=4))
+    callback = rank_weights_callback(tmp_path)
+    callback.on_train_begin(None, TrainerState(global_step=0), None, model=model)
+    with torch.no_grad():
+        next(p for p in model.parameters() if p.requires_grad).add_(1.0)
+    callback.on_train_end(None, TrainerState(global_step=5), None, model=model)
+    begin = load_file(str(tmp_path / "rank0_trainable_begin.safetensors"))
+    end = load_file(str(tmp_path / "rank0_trainable_end.safetensors"))
+    trainable = {n for n, p in model.named_parameters() if p.requires_grad}
+    assert set(begin) == set(end) == trainable and all("lora_" in n for n in trainable)
+    assert sum(not torch.equal(begin[n], end[n]) for n in trainable) == 1  # copies, not views of the live weights
+
+
+def test_sharded_generation_is_refused_for_multi_turn_rollouts():
+    from types import SimpleNamespace
+
+    from transformers.integrations import HfDeepSpeedConfig
+    from transformers.integrations.deepspeed import unset_hf_deepspeed_config
+
+    from rlemp.errors import RlempError
+    from rlemp.trainers import build_trainer
+
+    zero3 = HfDeepSpeedConfig({"zero_optimization": {"stage": 3}})  # noqa: F841 (registers itself while alive)
+    try:
+        with pytest.raises(RlempError, match="ds3_gather_for_generation"):
+            build_trainer(SimpleNamespace(curriculum=None), SimpleNamespace(ds3_gather_for_generation=False), None)
+    finally:
+        unset_hf_deepspeed_config()

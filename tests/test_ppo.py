@@ -260,6 +260,25 @@ def test_adapters_route_and_checkpointing_recomputes_with_the_right_adapter(tiny
 # --- short runs on the tiny model ---------------------------------------------------------------------------------
 
 
+class RecordingCurriculum:
+    """The curriculum hook's interface: chooses each step's personas, hears the outcomes, saves its position."""
+
+    def __init__(self, n: int):
+        self.n, self.recorded, self.loaded = n, [], None
+
+    def indices(self, step: int, k: int) -> list[int]:
+        return [(step * k + j) % self.n for j in range(k)]
+
+    def record(self, persona_ids, successes) -> None:
+        self.recorded.extend(persona_ids)
+
+    def state_dict(self) -> dict:
+        return {"recorded": len(self.recorded)}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.loaded = state
+
+
 def tiny_trainer(model_dir, output_dir, *extra):
     from rlemp.configs import parse_recipe
     from rlemp.trainers.ppo import build_ppo_trainer
@@ -272,7 +291,7 @@ def tiny_trainer(model_dir, output_dir, *extra):
         "--disable_tqdm", "true", *extra,
     ]
     args, training_args, model_args = parse_recipe(argv)
-    return build_ppo_trainer(args, training_args, model_args)
+    return build_ppo_trainer(args, training_args, model_args, lambda personas, _: RecordingCurriculum(len(personas)))
 
 
 def snapshot(model: PolicyAndValue) -> dict[str, torch.Tensor]:
@@ -299,8 +318,12 @@ def test_ppo_steps_train_policy_and_critic_only(tiny_model_dir, tmp_path):
                 "entropy", "policy/approx_kl", "policy/clipfrac", "value/clipfrac", "policy/loss", "value/loss",
                 "time/step_s", "time/rollout_s", "learning_rate", "critic_learning_rate"):
         assert key in logged, key
-    lines = (tmp_path / "run" / "transcripts.jsonl").read_text().splitlines()
-    assert len(lines) == 8 and {json.loads(line)["meta"]["algorithm"] for line in lines} == {"ppo"}
+    transcripts = [json.loads(line) for line in (tmp_path / "run" / "transcripts.jsonl").read_text().splitlines()]
+    assert len(transcripts) == 8 and {t["meta"]["algorithm"] for t in transcripts} == {"ppo"}
+    # the curriculum chose the personas (in order: 0-3 at step 0, 4-7 at step 1) and heard every outcome
+    ids = [p.id for p in trainer.personas]
+    assert sorted(t["persona_id"] for t in transcripts) == sorted(ids)
+    assert sorted(trainer.curriculum.recorded) == sorted(ids)
 
     # the checkpoint holds the policy adapter, the critic and the training state; resuming from step 1 in a
     # fresh output folder reaches step 2 with exactly the weights and optimizer state of the uninterrupted run
@@ -313,6 +336,7 @@ def test_ppo_steps_train_policy_and_critic_only(tiny_model_dir, tmp_path):
     resumed = tiny_trainer(tiny_model_dir, resumed_dir)
     resumed.train(resume_from_checkpoint=str(resumed_dir / "checkpoint-1"))
     assert resumed.state.global_step == 2
+    assert resumed.curriculum.loaded == {"recorded": 4}
     assert [row["step"] for row in resumed.state.log_history if "reward" in row] == [1, 2]
     final = snapshot(resumed.model)
     for name in after:

@@ -60,7 +60,8 @@ def talker(tiny_model_dir, tokenizer):
     answer = tokenizer.encode(f"<think>{THOUGHTS}</think> {REPLY}<|im_end|>", add_special_tokens=False)
     examples = []
     for persona in load_personas(PERSONAS)[:TALKER_PERSONAS]:
-        messages = [{"role": "system", "content": THINKING_SYSTEM_PROMPT}, {"role": "user", "content": persona.first_message}]
+        messages = [{"role": "system", "content": THINKING_SYSTEM_PROMPT},
+                    {"role": "user", "content": persona.first_message}]
         for _ in range(2):
             prompt = tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
             examples.append((tokenizer.encode(prompt, add_special_tokens=False), answer))

@@ -28,6 +28,7 @@ import re
 import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Optional, Sequence
+from urllib.parse import urlsplit
 
 import httpx
 from pydantic import Field, field_validator
@@ -90,6 +91,11 @@ class OpenAISimulator(LLMSimulator):
             # checked here rather than by pydantic, whose error would echo the value: maybe a key pasted by mistake
             raise RlempError("simulator 'openai' config field 'api_key_env': must be the name of an environment "
                              "variable that holds the API key, not the key itself")
+        url = urlsplit(c.base_url)
+        if url.username or url.password or url.query:
+            # the URL is recorded in every transcript header and in the logs: no credentials in it
+            raise RlempError("simulator 'openai' config field 'base_url': must not carry credentials or a query "
+                             "string; put the key in the environment variable named by api_key_env")
         self.url = f"{c.base_url}/chat/completions"
         self.cache = RequestCache(c.cache_dir) if c.cache_dir else None
         self.client = httpx.Client(
@@ -97,9 +103,17 @@ class OpenAISimulator(LLMSimulator):
             limits=httpx.Limits(max_connections=c.concurrency, max_keepalive_connections=c.concurrency),
         )
 
+    def _key(self) -> str | None:
+        return os.environ.get(self.config.api_key_env) if self.config.api_key_env else None
+
     def _headers(self) -> dict[str, str]:
-        key = os.environ.get(self.config.api_key_env) if self.config.api_key_env else None
+        key = self._key()
         return {"Authorization": f"Bearer {key}"} if key else {}
+
+    def _redacted(self, text: str) -> str:
+        """``text`` (an error body, which some servers make by echoing the request) without the API key."""
+        key = self._key()
+        return text.replace(key, "<API key>") if key else text
 
     def complete_many(self, requests: Sequence[tuple[list[dict[str, str]], int]]) -> list[str | SimulatorError]:
         if len(requests) <= 1 or self.config.concurrency == 1:
@@ -136,7 +150,7 @@ class OpenAISimulator(LLMSimulator):
                 problem = f"HTTP {response.status_code}"
                 continue
             if response.status_code != 200:
-                return self.failure(f"HTTP {response.status_code}: {response.text[:200]}")
+                return self.failure(f"HTTP {response.status_code}: {self._redacted(response.text)[:200]}")
             content = chat_content(response)
             if content is None:
                 problem = "the response is not a chat completion"

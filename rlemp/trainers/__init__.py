@@ -50,7 +50,8 @@ def build_trainer(args, training_args, model_args):
 
     from rlemp.trainers.curriculum_hook import curriculum_factory
 
-    if getattr(training_args, "ds3_gather_for_generation", True) is False and is_deepspeed_zero3_enabled():
+    sharded_generation = getattr(training_args, "ds3_gather_for_generation", True) is False
+    if sharded_generation and not getattr(training_args, "use_vllm", False) and is_deepspeed_zero3_enabled():
         # Sharded generation runs every forward pass on all processes in step, but each process plays its own
         # conversations, which end after different numbers of turns.
         raise RlempError("ds3_gather_for_generation: false is not supported by the multi-turn rollouts under "
@@ -85,7 +86,8 @@ def main_process_first(factory):
 
 
 def main(argv: list[str], resume: str | None = None) -> Path:
-    """Train from ``--config RECIPE.yaml [overrides]``; returns the adapter folder."""
+    """Train from ``--config RECIPE.yaml [overrides]``; returns the adapter folder. Stopped by SIGTERM/SIGINT, it
+    saves a checkpoint and raises :class:`~rlemp.trainers.reliability.TrainingInterrupted` instead."""
     from rlemp.trainers.common import RANK_WEIGHTS_ENV, rank_weights_callback
     from rlemp.trainers.reliability import (
         CheckpointComplete,
@@ -93,6 +95,7 @@ def main(argv: list[str], resume: str | None = None) -> Path:
         StopOnSignal,
         TrainingInterrupted,
         check_resume_fits,
+        close_progress_bars,
         resolve_resume,
         write_simulator_stats,
     )
@@ -118,11 +121,13 @@ def main(argv: list[str], resume: str | None = None) -> Path:
     trainer.add_callback(CheckpointComplete())  # last: marks a checkpoint complete after every other callback saved
     if checkpoint:
         check_resume_fits(trainer.model, checkpoint)
-    trainer.train(resume_from_checkpoint=checkpoint)
+    try:
+        trainer.train(resume_from_checkpoint=checkpoint)
+    finally:
+        close_progress_bars(trainer)
     write_simulator_stats(trainer, training_args.output_dir)
-    if stop.signum is not None:
-        checkpoint_dir = Path(training_args.output_dir) / f"checkpoint-{trainer.state.global_step}"
-        raise TrainingInterrupted(stop.signum, checkpoint_dir)
+    if stop.stopped_at is not None:
+        raise TrainingInterrupted(stop.signum, Path(training_args.output_dir) / f"checkpoint-{stop.stopped_at}")
     adapter_dir = Path(training_args.output_dir) / "adapter"
     evals = finish_training(trainer, args, training_args, model_args, recipe, adapter_dir)
     if push and trainer.accelerator.is_main_process:

@@ -7,7 +7,6 @@ import json
 import logging
 import platform
 from contextlib import contextmanager
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -124,13 +123,11 @@ class FailureBudget:
         self.failed += failed
         self.turns += sum(len(t.turns) for t in finished)
         self.fallback_turns += sum(turn.fallback for t in finished for turn in t.turns)
-        for count, among, what in ((self.failed, self.total, "conversations (dropped)"),
-                                   (self.fallback_turns, self.turns, "turns (fallbacks: no valid output)")):
+        for count, among, what in ((self.failed, self.total, "failed on {} of {} conversations"),
+                                   (self.fallback_turns, self.turns, "gave no valid output for {} of {} turns")):
             if count >= self.min_count and count / max(1, among) > self.max_rate:
-                raise RlempError(
-                    f"the simulator failed on {count} of {among} {what} "
-                    f"({count / among:.0%} > max_failure_rate {self.max_rate:.0%}); stopping"
-                )
+                raise RlempError(f"the simulator {what.format(count, among)} "
+                                 f"({count / among:.0%} > max_failure_rate {self.max_rate:.0%}); stopping")
 
 
 def open_transcript_log(output_dir: str | Path, is_main: bool) -> TranscriptWriter | None:

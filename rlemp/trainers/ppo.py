@@ -86,9 +86,12 @@ logger = logging.getLogger(__name__)
 
 __all__ = [
     "AdaptiveKLController",
+    "ConversationRewards",
     "EmotionPPOTrainer",
     "PPOConfig",
     "PolicyAndValue",
+    "RolloutBatch",
+    "agent_turn_ends",
     "approx_kl",
     "build_ppo_trainer",
     "compute_gae",
@@ -97,6 +100,7 @@ __all__ = [
     "entropy_from_logits",
     "kl_penalty",
     "masked_mean",
+    "masked_var",
     "place_rewards",
     "policy_loss",
     "value_loss",
@@ -117,6 +121,11 @@ def masked_mean(values: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     """Mean of ``values`` over the positions where ``mask`` is set (0 when none is)."""
     mask = mask.bool()
     return torch.where(mask, values, 0.0).sum() / mask.sum().clamp(min=1)
+
+
+def masked_var(values: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Population variance of ``values`` over the positions where ``mask`` is set."""
+    return masked_mean((values - masked_mean(values, mask)) ** 2, mask)
 
 
 def kl_penalty(
@@ -205,8 +214,7 @@ def whiten(values: torch.Tensor, mask: torch.Tensor, shift_mean: bool = True, ep
     ``shift_mean=False`` adds the mean back. Masked positions become 0."""
     mask = mask.bool()
     mean = masked_mean(values, mask)
-    var = masked_mean((values - mean) ** 2, mask)
-    whitened = (values - mean) * torch.rsqrt(var + eps)
+    whitened = (values - mean) * torch.rsqrt(masked_var(values, mask) + eps)
     if not shift_mean:
         whitened = whitened + mean
     return torch.where(mask, whitened, 0.0)
@@ -291,6 +299,8 @@ def draw_personas(step: int, k: int, n: int, seed: int) -> list[int]:
 
 @dataclass
 class ConversationRewards:
+    """The rewards of a batch of finished conversations, weighted, by where PPO places them."""
+
     turn: list[list[float]]  # weighted per-turn rewards, one list per conversation
     final: list[float]  # weighted end-of-conversation rewards
     components: dict[str, list[Optional[float]]]  # each reward function's value per conversation (for logging)
@@ -312,7 +322,7 @@ def conversation_rewards(
 
     if len(funcs) != len(weights):
         raise RlempError(f"{len(weights)} reward weights for {len(funcs)} reward functions")
-    turn = [[0.0] * len(t.turns) for t in transcripts]
+    per_turn_totals = [[0.0] * len(t.turns) for t in transcripts]
     final = [0.0] * len(transcripts)
     components: dict[str, list[Optional[float]]] = {}
     sequence_funcs = []
@@ -322,21 +332,19 @@ def conversation_rewards(
             continue
         per_turn = [func.turn_rewards(t) for t in transcripts]
         for b, values in enumerate(per_turn):
-            turn[b] = [acc + weight * v for acc, v in zip(turn[b], values)]
+            per_turn_totals[b] = [acc + weight * v for acc, v in zip(per_turn_totals[b], values)]
         components[func.__name__] = [sum(values) if values else None for values in per_turn]
     if sequence_funcs:
         prompts = [t.opening for t in transcripts]
         completions = ["\n\n".join(raw_reply(turn) for turn in t.turns) for t in transcripts]
-        values = evaluate_rewards(
-            [f for f, _ in sequence_funcs], prompts, completions, transcript=list(transcripts)
-        )
+        values = evaluate_rewards([f for f, _ in sequence_funcs], prompts, completions, transcript=list(transcripts))
         for func, weight in sequence_funcs:
             components[func.__name__] = values[func.__name__]
             for b, v in enumerate(values[func.__name__]):
                 if v is not None and not math.isnan(v):
                     final[b] += weight * v
-    total = [sum(t) + f for t, f in zip(turn, final)]
-    return ConversationRewards(turn, final, components, total)
+    total = [sum(t) + f for t, f in zip(per_turn_totals, final)]
+    return ConversationRewards(per_turn_totals, final, components, total)
 
 
 # --- configuration -------------------------------------------------------------------------------------------
@@ -400,6 +408,7 @@ class PPOConfig(TrainingArguments):
             (self.cliprange > 0 and self.cliprange_value > 0, "cliprange and cliprange_value must be positive"),
             (0 <= self.gamma <= 1 and 0 <= self.lam <= 1, "gamma and lam must lie in [0, 1]"),
             (self.kl_coef >= 0, f"kl_coef: expected >= 0, got {self.kl_coef}"),
+            (self.kl_coef > 0 or not self.adaptive_kl, "adaptive_kl needs a positive initial kl_coef"),
             (self.target_kl > 0 and self.horizon > 0, "target_kl and horizon must be positive"),
             (self.temperature > 0, "temperature must be positive (PPO samples its rollouts)"),
             (self.max_completion_length > 0, "max_completion_length must be positive"),
@@ -482,11 +491,14 @@ class PolicyAndValue(nn.Module):
         return contextlib.nullcontext(), self.adapter(self._active)
 
     def enable_gradient_checkpointing(self, kwargs: dict | None = None) -> None:
-        """Non-reentrant activation checkpointing of the base's layers, adapter-aware (see the module docstring)."""
-        kwargs = {**(kwargs or {}), "use_reentrant": False, "context_fn": self._recompute_context}
+        """Non-reentrant activation checkpointing of the base's layers, adapter-aware (see the module docstring).
+        ``kwargs`` as the recipe's ``activation_checkpointing_kwargs``."""
+        kwargs = dict(kwargs or {})
+        layer_options = {key: kwargs.pop(key) for key in ("every_n_layers", "offload") if key in kwargs}
+        kwargs.update(use_reentrant=False, context_fn=self._recompute_context)
         base = self.policy.get_base_model()
         enable = getattr(base, "activation_checkpointing_enable", None) or base.gradient_checkpointing_enable
-        enable(kwargs)
+        enable(kwargs, **layer_options)
 
     @property
     def is_gradient_checkpointing(self) -> bool:
@@ -736,6 +748,8 @@ class EmotionPPOTrainer(Trainer):
         args = self.args
         if resume_from_checkpoint is True:
             resume_from_checkpoint = get_last_checkpoint(args.output_dir)
+            if resume_from_checkpoint is None:
+                raise RlempError(f"no checkpoint-N folder to resume from in {args.output_dir}")
         resume = resume_from_checkpoint or None
         self.is_in_train = True
         if args.gradient_checkpointing:
@@ -744,9 +758,9 @@ class EmotionPPOTrainer(Trainer):
             self.model.load_checkpoint(resume)
         max_steps = self.total_steps()
         if resume is not None:
+            self._load_ppo_state(resume)
             self.state = TrainerState.load_from_json(os.path.join(resume, "trainer_state.json"))
             self._load_callback_state()
-            self._load_ppo_state(resume)
         else:
             self.state = TrainerState(
                 stateful_callbacks=[
@@ -988,7 +1002,8 @@ class EmotionPPOTrainer(Trainer):
                         stats["policy/clipfrac"].append(pg_clipfrac)
                         stats["value/clipfrac"].append(vf_clipfrac)
                         stats["policy/approx_kl"].append(approx_kl(logprobs, micro["old_logprobs"], mask))
-                        stats["entropy"].append(masked_mean(entropy_from_logits(logits.detach()), mask))
+                        entropy = entropy_from_logits(logits.detach() / args.temperature)
+                        stats["entropy"].append(masked_mean(entropy, mask))
                         ratio = torch.exp(torch.where(mask, logprobs - micro["old_logprobs"], 0.0))
                         stats["policy/ratio"].append(masked_mean(ratio, mask))
                 if args.max_grad_norm and args.max_grad_norm > 0:
@@ -1049,9 +1064,6 @@ class EmotionPPOTrainer(Trainer):
             state = {"kl_coef": self.kl_controller.value, "curriculum": curriculum}
             (folder / STATE_FILE).write_text(json.dumps(state, indent=2), encoding="utf-8")
 
-    def _load_from_checkpoint(self, resume_from_checkpoint: str, model=None) -> None:
-        self.model.load_checkpoint(resume_from_checkpoint)
-
     def _load_ppo_state(self, folder: str) -> None:
         path = Path(folder) / STATE_FILE
         if not path.is_file():
@@ -1078,11 +1090,9 @@ def _std(values: Sequence[float]) -> float:
 
 
 def _explained_variance(values: torch.Tensor, returns: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    """1 - Var(returns - values) / Var(returns) over agent tokens (1: perfect critic; <= 0: no better than a constant)."""
-    var_returns = masked_mean((returns - masked_mean(returns, mask)) ** 2, mask)
-    diff = returns - values
-    var_residual = masked_mean((diff - masked_mean(diff, mask)) ** 2, mask)
-    return 1.0 - var_residual / var_returns.clamp(min=1e-8)
+    """1 - Var(returns - values) / Var(returns) over agent tokens (1: a perfect critic; <= 0: no better than a
+    constant)."""
+    return 1.0 - masked_var(returns - values, mask) / masked_var(returns, mask).clamp(min=1e-8)
 
 
 def build_ppo_trainer(args: RlempArguments, training_args: PPOConfig, model_args, curriculum_factory=None):

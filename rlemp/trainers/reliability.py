@@ -9,7 +9,8 @@
   checkpoint at that step and stops; ``main`` then skips the final adapter, evaluation and push and raises
   :class:`TrainingInterrupted`, and ``rlemp train`` exits with ``128 + signal number`` (143 for SIGTERM, 130 for
   SIGINT, the shell's convention for "stopped by that signal"): a finished run exits 0, a user error 2, so
-  retry loops and schedulers can tell an interrupted run from a finished one. A second signal stops at once.
+  retry loops and schedulers can tell an interrupted run from a finished one. A second signal stops at once;
+  one that arrives after the last step lets the run finish as usual.
   Under several processes the request is shared at every step end, so every process stops at the same step.
 * **Logs.** Transcripts are appended and synced one by one (:class:`rlemp.transcript.TranscriptWriter`), and
   :class:`MetricsLog` appends every logged metrics row to ``OUTPUT_DIR/metrics.jsonl`` and syncs it, whatever
@@ -131,6 +132,7 @@ class StopOnSignal(TrainerCallback):
 
     def __init__(self):
         self.signum: int | None = None
+        self.stopped_at: int | None = None  # the step it stopped training at (None: training was not cut short)
         self._previous: dict[int, Any] = {}
 
     def _handle(self, signum, frame):
@@ -152,10 +154,22 @@ class StopOnSignal(TrainerCallback):
         if self.signum is not None:
             control.should_save = True
             control.should_training_stop = True
+            self.stopped_at = state.global_step
         return control
 
     def on_train_end(self, args, state, control, **kwargs):
         self._restore()
+
+
+def close_progress_bars(trainer) -> None:
+    """Close the trainer's progress bar (transformers closes it only when training ends well), so that an
+    error message printed after a failed run is the last line on the terminal."""
+    from transformers.trainer_callback import ProgressCallback
+
+    for callback in trainer.callback_handler.callbacks:
+        if isinstance(callback, ProgressCallback) and callback.training_bar is not None:
+            callback.training_bar.close()
+            callback.training_bar = None
 
 
 def _shared_signal(signum: int | None) -> int | None:
