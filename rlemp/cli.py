@@ -341,9 +341,9 @@ def build_corpus_cmd(
     personas: Path = typer.Option(Path("simulators/personas/train.jsonl"), help="personas to talk with"),
     replies: Path = typer.Option(Path("simulators/corpus/reply_bank.jsonl"), help="reply bank by category"),
     out: Path = typer.Option(Path("simulators/corpus/supporter_replies.jsonl")),
-    conversations_per_persona: int = typer.Option(3, min=1),
-    max_turns: int = typer.Option(3, min=1),
-    replies_per_category: int = typer.Option(6, min=1, help="first N replies of each category"),
+    conversations_per_persona: int = typer.Option(2, min=1),
+    max_turns: int = typer.Option(2, min=1),
+    replies_per_category: int = typer.Option(4, min=1, help="first N replies of each category"),
     seed: int = typer.Option(0),
 ):
     """Build the SFT supporter-reply corpus: bank replies of every quality, with the rule user's reactions."""

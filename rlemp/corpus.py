@@ -70,9 +70,9 @@ def build_corpus(
     bank: dict[str, list[str]],
     out: str | Path,
     seed: int = 0,
-    conversations_per_persona: int = 3,
-    max_turns: int = 3,
-    replies_per_category: int | None = 6,
+    conversations_per_persona: int = 2,
+    max_turns: int = 2,
+    replies_per_category: int | None = 4,
 ) -> Path:
     """Write the corpus JSONL: ``{"messages": [...], "persona_id", "categories", "emotions"}`` per line.
 

@@ -27,14 +27,15 @@ class DemoSize:
 
     model_size: str
     sft_epochs: float
+    sft_learning_rate: float
     grpo_steps: int
     eval_turns: int
     eval_personas: int | None  # None: all
 
 
 SIZES = {
-    "full": DemoSize("small", sft_epochs=3.0, grpo_steps=60, eval_turns=4, eval_personas=None),
-    "smoke": DemoSize("tiny", sft_epochs=0.3, grpo_steps=2, eval_turns=2, eval_personas=4),
+    "full": DemoSize("small", sft_epochs=20.0, sft_learning_rate=3e-3, grpo_steps=40, eval_turns=4, eval_personas=None),
+    "smoke": DemoSize("tiny", sft_epochs=0.3, sft_learning_rate=3e-3, grpo_steps=2, eval_turns=2, eval_personas=4),
 }
 
 
@@ -67,7 +68,7 @@ def run_demo(out: str | Path, size: str = "full", seed: int = 0, recipe: str | P
 
     stage("2/5 SFT warm start")
     sft = sft_warm_start(base, REPO_ROOT / "simulators" / "corpus" / "supporter_replies.jsonl", out / "sft",
-                         epochs=cfg.sft_epochs, seed=seed)
+                         epochs=cfg.sft_epochs, learning_rate=cfg.sft_learning_rate, max_length=192, seed=seed)
     done("2/5 SFT warm start")
 
     eval_kwargs = dict(personas_path=eval_personas, seed=seed, max_turns=cfg.eval_turns)

@@ -25,12 +25,7 @@ RECIPE = ROOT / "recipes" / "tiny" / "dpo.yaml"
 SETTINGS = GenerationSettings(max_new_tokens=12, temperature=1.0)
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")

@@ -25,12 +25,7 @@ REWARDS = [{"name": "emotion_final", "weight": 1.0}, {"name": "safety", "weight"
            {"name": "flr", "weight": 1.0}]
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def write_recipe(path: Path, model_dir: Path, base: str = "grpo.yaml", **changes) -> Path:

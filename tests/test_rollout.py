@@ -27,12 +27,7 @@ REPLY = "That sounds really hard. What happened next?"
 TALKER_PERSONAS = 4  # the openings the talker is taught on, and played with
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")
