@@ -54,20 +54,26 @@ def talker(tiny_model_dir, tokenizer):
     model = AutoModelForCausalLM.from_pretrained(tiny_model_dir)
     answer = tokenizer.encode(f"<think>{THOUGHTS}</think> {REPLY}<|im_end|>", add_special_tokens=False)
     examples = []
+    rule = build_simulator("rule")
     for persona in load_personas(PERSONAS)[:TALKER_PERSONAS]:
+        # The contexts the rollouts below will show it: the rule user's real reactions to REPLY (seed 1).
+        transcript = rule.start(persona, 1, 3)
         messages = [{"role": "system", "content": THINKING_SYSTEM_PROMPT},
                     {"role": "user", "content": persona.first_message}]
-        for _ in range(2):
+        for _ in range(3):
             prompt = tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
             examples.append((tokenizer.encode(prompt, add_special_tokens=False), answer))
-            messages += [{"role": "assistant", "content": REPLY}, {"role": "user", "content": "It keeps happening."}]
+            user = rule.step(transcript, REPLY).user
+            messages += [{"role": "assistant", "content": REPLY}, {"role": "user", "content": user}]
     width = max(len(p) + len(a) for p, a in examples)
     ids = torch.tensor([p + a + [0] * (width - len(p) - len(a)) for p, a in examples])
     labels = torch.tensor([[-100] * len(p) + a + [-100] * (width - len(p) - len(a)) for p, a in examples])
     mask = torch.tensor([[1] * (len(p) + len(a)) + [0] * (width - len(p) - len(a)) for p, a in examples])
     optimizer = torch.optim.Adam(model.parameters(), lr=5e-3)
-    for _ in range(40):
+    for _ in range(300):  # until the answer is learnt (the tokenizer, hence the task, follows the data)
         loss = model(input_ids=ids, attention_mask=mask, labels=labels).loss
+        if loss.item() < 0.005:
+            break
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
