@@ -9,7 +9,7 @@ unclosed block reads as an empty reply: penalised all the same.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -65,6 +65,22 @@ def raw_replies(completion: Any, transcript: Transcript | None) -> list[str]:
     return [completion_text(completion)]
 
 
+
+def mean_turn_scores(
+    prompts: Sequence[Any] | None,
+    completions: Sequence[Any],
+    columns: dict[str, Any],
+    replies: Callable[[Any, Any], list[str]],
+    turn_score: Callable[[str], float],
+) -> list[float]:
+    """Per completion, the mean of ``turn_score`` over its agent turns (``replies(completion, transcript)``)."""
+    n = check_batch(prompts, completions)
+    scores = []
+    for completion, transcript in zip(completions, transcripts_column(columns, n)):
+        turns = [turn_score(text) for text in replies(completion, transcript)]
+        scores.append(sum(turns) / len(turns))
+    return scores
+
 class FormatOptions(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -89,12 +105,7 @@ class FormatReward:
         return o.penalty if format_problems(text, o.thinking) else o.reward
 
     def __call__(self, prompts: Sequence[Any] | None, completions: Sequence[Any], **columns: Any) -> list[float]:
-        n = check_batch(prompts, completions)
-        scores = []
-        for completion, transcript in zip(completions, transcripts_column(columns, n)):
-            turns = [self.turn_score(text) for text in raw_replies(completion, transcript)]
-            scores.append(sum(turns) / len(turns))
-        return scores
+        return mean_turn_scores(prompts, completions, columns, raw_replies, self.turn_score)
 
 
 class LengthOptions(BaseModel):
@@ -124,9 +135,4 @@ class LengthReward:
         return 0.0 if o.min_words <= len(reply.split()) <= o.max_words else o.penalty
 
     def __call__(self, prompts: Sequence[Any] | None, completions: Sequence[Any], **columns: Any) -> list[float]:
-        n = check_batch(prompts, completions)
-        scores = []
-        for completion, transcript in zip(completions, transcripts_column(columns, n)):
-            turns = [self.turn_score(reply) for reply in agent_replies(completion, transcript)]
-            scores.append(sum(turns) / len(turns))
-        return scores
+        return mean_turn_scores(prompts, completions, columns, agent_replies, self.turn_score)
