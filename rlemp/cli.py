@@ -367,17 +367,41 @@ def build_corpus_cmd(
 
 @app.command()
 @handles_errors
-def demo(
-    out: Path = typer.Option(Path("demo_out"), help="output folder"),
-    size: str = typer.Option("full", help="full (the README demo, ~10 min on 2 cores) or smoke (seconds)"),
+def sft(
+    model: Path = typer.Option(..., help="model folder to fine-tune (e.g. from `rlemp tiny-model`)"),
+    out: Path = typer.Option(..., help="folder for the fine-tuned model"),
+    corpus: Path = typer.Option(Path("simulators/corpus/supporter_replies.jsonl"), help="conversation JSONL"),
+    target: str = typer.Option("replies", help="replies (policy warm start) or reactions (FLR scorer)"),
+    epochs: float = typer.Option(3.0, min=0.01),
+    learning_rate: float = typer.Option(2e-3, min=0.0),
+    batch_size: int = typer.Option(16, min=1),
+    max_length: int = typer.Option(512, min=8),
     seed: int = typer.Option(0),
 ):
-    """The whole pipeline on CPU: tiny model, SFT warm start, eval, GRPO with LoRA, eval again, compare."""
+    """SFT warm start with TRL: the policy on the supporters' replies, or an FLR scorer on the users' reactions."""
+    from rlemp.paths import resolve_data_path
+    from rlemp.sft import sft_warm_start
+
+    path = sft_warm_start(model, resolve_data_path(corpus), out, target=target, epochs=epochs,
+                          learning_rate=learning_rate, batch_size=batch_size, max_length=max_length, seed=seed)
+    console.print(f"wrote {path}")
+
+
+@app.command()
+@handles_errors
+def demo(
+    out: Path = typer.Option(Path("demo_out"), help="output folder"),
+    size: str = typer.Option("full", help="full (the README demo, ~5 min on 2 cores) or smoke (about a minute)"),
+    seed: int = typer.Option(0),
+    recipe: Path = typer.Option(Path("recipes/tiny/grpo.yaml"), help="tiny recipe of the training stage"),
+):
+    """The whole pipeline on CPU: tiny model, SFT warm start, eval, LoRA training (GRPO by default), eval, compare."""
     from rlemp.demo import SIZES, run_demo
+    from rlemp.paths import resolve_data_path
 
     if size not in SIZES:
         raise RlempError(f"--size: expected one of {', '.join(SIZES)}, got {size!r}")
-    run_demo(out, size=size, seed=seed)
+    run_demo(out, size=size, seed=seed, recipe=resolve_data_path(recipe))
 
 
 @app.command("mine-preferences")

@@ -1,16 +1,40 @@
-"""The SFT warm start: TRL's ``SFTTrainer`` on the supporter-reply corpus, so that a small model speaks in
-replies before RL starts.
+"""SFT warm starts with TRL's ``SFTTrainer`` on the supporter-reply corpus, for two different models.
 
-The loss covers the supporter's replies only (``assistant_only_loss``; the chat template marks them with
-``{% generation %}``): a tiny model trained on both sides of the conversation starts answering in the user's
-voice, and RL then has nothing sensible to choose from. The user's reactions stay in the context.
+``target="replies"`` (the policy): the loss covers the supporter's replies only (``assistant_only_loss``; the
+chat template marks them with ``{% generation %}``). A tiny model trained on both sides of the conversation
+starts answering in the user's voice, and RL then has nothing sensible to choose from. The user's reactions
+stay in the context.
+
+``target="reactions"`` (the scorer of the follow-up-likelihood reward): every user reaction of the corpus
+becomes a prompt-completion example, the prompt being exactly what the FLR scorer reads before a follow-up
+(:func:`rlemp.rewards.flr.followup_context`: the conversation without the system prompt, the supporter's reply
+and the user header) and the completion the reaction; the loss covers the reactions only. A policy warm start
+never learns how users react, so it is a poor scorer; this one learns exactly that.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from rlemp.errors import RlempError
+
+Target = Literal["replies", "reactions"]
+TARGETS: tuple[str, ...] = ("replies", "reactions")
+
+
+def reaction_examples(conversations, tokenizer) -> list[dict[str, str]]:
+    """``{"prompt", "completion"}`` text rows: one per user message that answers an assistant message."""
+    from rlemp.rewards.flr import followup_context
+
+    rows = []
+    for messages in conversations:
+        messages = [m for m in messages if m["role"] != "system"]
+        for i in range(1, len(messages) - 1):
+            if messages[i]["role"] == "assistant" and messages[i + 1]["role"] == "user":
+                prompt = followup_context(tokenizer, messages[:i], messages[i]["content"])
+                rows.append({"prompt": prompt, "completion": messages[i + 1]["content"]})
+    return rows
 
 
 def sft_warm_start(
@@ -18,6 +42,7 @@ def sft_warm_start(
     corpus: str | Path,
     out_dir: str | Path,
     *,
+    target: Target = "replies",
     epochs: float = 3.0,
     learning_rate: float = 2e-3,
     batch_size: int = 16,
@@ -27,15 +52,19 @@ def sft_warm_start(
 ) -> Path:
     """Fully fine-tune ``model_dir`` on ``corpus`` (JSONL with a ``messages`` column); saves to ``out_dir``."""
     import torch
-    from datasets import load_dataset
+    from datasets import Dataset, load_dataset
     from transformers import AutoModelForCausalLM, AutoTokenizer
     from trl import SFTConfig, SFTTrainer
 
+    if target not in TARGETS:
+        raise RlempError(f"sft target: expected one of {', '.join(TARGETS)}, got {target!r}")
     corpus = Path(corpus)
     if not corpus.is_file():
         raise RlempError(f"{corpus}: corpus not found (build it with `rlemp build-corpus`)")
-    dataset = load_dataset("json", data_files=str(corpus), split="train").select_columns(["messages"])
     tokenizer = AutoTokenizer.from_pretrained(model_dir)
+    dataset = load_dataset("json", data_files=str(corpus), split="train").select_columns(["messages"])
+    if target == "reactions":
+        dataset = Dataset.from_list(reaction_examples(dataset["messages"], tokenizer))
     model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32)
     config = SFTConfig(
         output_dir=str(Path(out_dir) / "trainer"),
@@ -51,7 +80,8 @@ def sft_warm_start(
         logging_steps=5,
         save_strategy="no",
         report_to=report_to,
-        assistant_only_loss=True,
+        assistant_only_loss=target == "replies",
+        completion_only_loss=target == "reactions",
         activation_checkpointing=False,  # small models: recomputing costs more than the memory saved
     )
     trainer = SFTTrainer(model=model, args=config, train_dataset=dataset, processing_class=tokenizer)

@@ -33,7 +33,7 @@ def test_smoke_demo_writes_every_output(tmp_path):
     assert (adapter / "adapter_config.json").is_file() and (adapter / "adapter_model.safetensors").is_file()
     assert yaml.safe_load((adapter / "rlemp_recipe.yaml").read_text())["model_name_or_path"] == str(tmp_path / "sft")
     training = json.loads((adapter / "rlemp_training.json").read_text())
-    assert (training["algorithm"], training["steps"]) == ("grpo", SIZES["smoke"].grpo_steps)
+    assert (training["algorithm"], training["steps"]) == ("grpo", SIZES["smoke"].train_steps)
     assert (tmp_path / "reward_curves.png").read_bytes().startswith(PNG_MAGIC)
     # Evaluations before and after, on the same personas, with transcripts that replay.
     for stage, key, adapter_used in (("eval_before", "before", None), ("eval_after", "after", str(adapter))):
@@ -46,3 +46,28 @@ def test_smoke_demo_writes_every_output(tmp_path):
     comparison = tmp_path / "comparison.md"
     assert comparison.is_file(), "comparison.md is the report itself, not a folder"
     assert comparison.read_text().startswith("# Comparison of two evaluations")
+
+
+@pytest.mark.slow
+def test_smoke_demo_with_the_dpo_recipe_records_every_round(tmp_path):
+    from rlemp.paths import REPO_ROOT
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        summary = run_demo(tmp_path, size="smoke", recipe=REPO_ROOT / "recipes" / "tiny" / "dpo.yaml")
+    finally:
+        torch.set_num_threads(threads)
+
+    assert summary["algorithm"] == "dpo" and "4/5 DPO with LoRA" in summary["timings_s"]
+    training = json.loads((tmp_path / "adapter" / "rlemp_training.json").read_text())
+    assert training["algorithm"] == "dpo"
+    # Both rounds of the recipe, each trained on its own mined pairs and evaluated on the eval personas.
+    rounds = summary["rounds"]
+    assert [r["round"] for r in rounds] == [1, 2]
+    for record in rounds:
+        assert record["n_pairs"] > 0
+        assert (tmp_path / "dpo" / f"round-{record['round']}" / "pairs.jsonl").is_file()
+        assert 0 <= record["eval"]["sentient_score"] <= 100 and record["eval"]["n_personas"] == 32
+    # Stage 5 evaluated the final adapter on the demo's smaller persona set.
+    assert json.loads((tmp_path / "eval_after" / "metrics.json").read_text())["sentient_score"] == summary["sentient_after"]

@@ -95,6 +95,21 @@ def load_scorer(model_dir: str | Path):
     return model, tokenizer
 
 
+def followup_context(tokenizer, messages: Sequence[Mapping[str, Any]], reply: str, system: str | None = None) -> str:
+    """The text a scorer reads before a follow-up: the chat-templated conversation (``system`` first unless it
+    has a system message), the reply as assistant message and the header of the user's next message."""
+    if not all(isinstance(m, Mapping) and "role" in m and "content" in m for m in messages):
+        raise RlempError("flr: every context message needs a 'role' and a 'content'")
+    msgs = [{"role": m["role"], "content": message_text(m["content"])} for m in messages]
+    if system and not (msgs and msgs[0]["role"] == "system"):
+        msgs.insert(0, {"role": "system", "content": system})
+    msgs += [{"role": "assistant", "content": reply}, {"role": "user", "content": _SENTINEL}]
+    text = tokenizer.apply_chat_template(msgs, tokenize=False)
+    if _SENTINEL not in text:
+        raise RlempError("flr: the scorer's chat template dropped the user's message")
+    return text[: text.rindex(_SENTINEL)]
+
+
 def token_logprobs(logits, targets):
     """``log softmax(logits)[target]`` per position, in float32, without materialising the full log-softmax."""
     import torch
@@ -153,18 +168,9 @@ class FollowUpLikelihood:
         return self.tokenizer(text, add_special_tokens=False)["input_ids"]
 
     def context_ids(self, messages: Sequence[Mapping[str, Any]], reply: str) -> list[int]:
-        """Tokens of the conversation, the reply as assistant message and the user header, keeping the last
-        ``max_context_tokens``."""
-        if not all(isinstance(m, Mapping) and "role" in m and "content" in m for m in messages):
-            raise RlempError("flr: every context message needs a 'role' and a 'content'")
-        msgs = [{"role": m["role"], "content": message_text(m["content"])} for m in messages]
-        if self.system and not (msgs and msgs[0]["role"] == "system"):
-            msgs.insert(0, {"role": "system", "content": self.system})
-        msgs += [{"role": "assistant", "content": reply}, {"role": "user", "content": _SENTINEL}]
-        text = self.tokenizer.apply_chat_template(msgs, tokenize=False)
-        if _SENTINEL not in text:
-            raise RlempError("flr: the scorer's chat template dropped the user's message")
-        return self._encode(text[: text.rindex(_SENTINEL)])[-self.max_context_tokens:]
+        """Tokens of :func:`followup_context`, keeping the last ``max_context_tokens``."""
+        text = followup_context(self.tokenizer, messages, reply, self.system)
+        return self._encode(text)[-self.max_context_tokens:]
 
     # --- scoring --------------------------------------------------------------------------------------------
 
