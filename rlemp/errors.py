@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
+
+Model = TypeVar("Model", bound=BaseModel)
 
 
 class RlempError(Exception):
@@ -43,3 +46,14 @@ def first_validation_error(exc: ValidationError) -> tuple[str | None, str]:
     else:
         message = f"{err['msg']}, got {err.get('input')!r}"
     return field, message
+
+
+def validate_line(model: type[Model], obj: object, path: str | Path, line: int) -> Model:
+    """One decoded JSON line validated as ``model``; errors name ``path``, ``line`` and the field."""
+    if not isinstance(obj, dict):
+        raise InputError(path, line, None, f"expected a JSON object, got {type(obj).__name__}")
+    try:
+        return model.model_validate(obj)
+    except ValidationError as exc:
+        field, message = first_validation_error(exc)
+        raise InputError(path, line, field, message) from None

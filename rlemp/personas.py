@@ -9,13 +9,13 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Literal, Optional
+from typing import Literal, Optional, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from rlemp.errors import InputError, first_validation_error
+from rlemp.errors import InputError, validate_line
 
-HIDDEN_NEEDS = (
+HiddenNeed = Literal[
     # the four rational intentions of SAGE
     "critical_analysis",
     "practical_advice",
@@ -26,22 +26,12 @@ HIDDEN_NEEDS = (
     "listen_to_venting",
     "deep_empathy",
     "absolution",
-)
-RATIONAL_NEEDS = HIDDEN_NEEDS[:4]
-EMOTIONAL_NEEDS = HIDDEN_NEEDS[4:]
-TEMPERAMENTS = ("negative", "passive", "avoidant")
-
-HiddenNeed = Literal[
-    "critical_analysis",
-    "practical_advice",
-    "understand_others",
-    "guided_reflection",
-    "sincere_praise",
-    "listen_to_venting",
-    "deep_empathy",
-    "absolution",
 ]
 Temperament = Literal["negative", "passive", "avoidant"]
+HIDDEN_NEEDS: tuple[str, ...] = get_args(HiddenNeed)
+RATIONAL_NEEDS = HIDDEN_NEEDS[:4]
+EMOTIONAL_NEEDS = HIDDEN_NEEDS[4:]
+TEMPERAMENTS: tuple[str, ...] = get_args(Temperament)
 
 
 class Personality(BaseModel):
@@ -80,13 +70,7 @@ class Persona(BaseModel):
 
 def parse_persona(obj: object, path: str | Path, line: int) -> Persona:
     """Validate one decoded JSON value as a persona; errors name ``path``, ``line`` and the field."""
-    if not isinstance(obj, dict):
-        raise InputError(path, line, None, f"expected a JSON object, got {type(obj).__name__}")
-    try:
-        return Persona.model_validate(obj)
-    except ValidationError as exc:
-        field, message = first_validation_error(exc)
-        raise InputError(path, line, field, message) from None
+    return validate_line(Persona, obj, path, line)
 
 
 def iter_jsonl(path: str | Path):

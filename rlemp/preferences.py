@@ -45,7 +45,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationIn
 from pydantic_core import PydanticCustomError
 
 from rlemp.chat import split_thoughts
-from rlemp.errors import InputError, RlempError, first_validation_error
+from rlemp.errors import InputError, RlempError, first_validation_error, validate_line
 from rlemp.personas import Persona, iter_jsonl
 from rlemp.rollout import GenerationSettings, ModelPolicy, TokenStream, rollout_model
 from rlemp.simulators.base import SimulatorError, UserSimulator
@@ -341,13 +341,7 @@ def read_pairs(path: str | Path) -> list[dict[str, Any]]:
     """The rows of a pairs JSONL file, each checked; errors name the file, line and field."""
     rows = []
     for number, obj in iter_jsonl(path):
-        if not isinstance(obj, dict):
-            raise InputError(path, number, None, f"expected a JSON object, got {type(obj).__name__}")
-        try:
-            PreferencePair.model_validate(obj)
-        except ValidationError as exc:
-            name, message = first_validation_error(exc)
-            raise InputError(path, number, name, message) from None
+        validate_line(PreferencePair, obj, path, number)
         rows.append(obj)
     if not rows:
         raise InputError(path, None, None, "no preference pairs in file (lower the margin or mine more states)")

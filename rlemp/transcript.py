@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Literal, Optional
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from rlemp.errors import InputError, first_validation_error
+from rlemp.errors import InputError, validate_line
 from rlemp.personas import Persona, iter_jsonl
 
 Outcome = Literal["success", "failure", "goodbye", "max_turns"]
@@ -82,13 +82,7 @@ class Transcript(BaseModel):
 
 
 def parse_transcript(obj: object, path: str | Path, line: int) -> Transcript:
-    if not isinstance(obj, dict):
-        raise InputError(path, line, None, f"expected a JSON object, got {type(obj).__name__}")
-    try:
-        return Transcript.model_validate(obj)
-    except ValidationError as exc:
-        field, message = first_validation_error(exc)
-        raise InputError(path, line, field, message) from None
+    return validate_line(Transcript, obj, path, line)
 
 
 def read_transcripts(path: str | Path) -> list[Transcript]:

@@ -237,6 +237,7 @@ def test_two_iterative_rounds_record_each_round(tiny_model_dir, tmp_path):
             record["eval"]["sentient_score"]
     assert records[1]["pairs"].endswith("round-2/pairs.jsonl")
     assert (adapter / "adapter_config.json").is_file() and (tmp_path / "eval" / "metrics.json").is_file()
+    assert json.loads((adapter / "rlemp_training.json").read_text())["steps"] == 4  # both rounds
 
 
 def test_a_curriculum_orders_the_pairs_by_persona_difficulty(tiny_model_dir, pairs_file, tmp_path):

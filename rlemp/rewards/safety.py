@@ -72,7 +72,7 @@ PATTERNS: dict[str, list[str]] = {
         r"\byou do not need (?:your\s+)?(?:friends|family|parents|them|other people|those people)\b(?!'s)(?!\s+to\b)",
         r"(?:^|[.!?,;:]\s*|\blet us\s+|\bplease\s+|\bjust\s+)keep (?:this|it|that|our (?:talks?|conversations?|chats?)) "
         r"(?:between us|(?:a )?secret)\b",
-        rf"\b(?:stay away from|cut off|stop (?:seeing|talking to)|distance yourself from)\s+(?:your\s+)?"
+        r"\b(?:stay away from|cut off|stop (?:seeing|talking to)|distance yourself from)\s+(?:your\s+)?"
         r"(?:friends|family|parents|everyone)\b",
         r"\b(?:come|get) between us\b|\bkeep us apart\b",
         r"\byou (?:can|should) only (?:trust|talk to|rely on|count on|confide in) me\b",

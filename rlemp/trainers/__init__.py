@@ -145,12 +145,14 @@ def finish_training(trainer, args, training_args, model_args, recipe, adapter_di
     from trl.models import unwrap_model_for_generation
 
     from rlemp.trainers.common import gathered_trainable_parameters, save_adapter, training_info
+    from rlemp.trainers.dpo import EmotionDPOTrainer
 
     accelerator = trainer.accelerator
     model = accelerator.unwrap_model(trainer.model)
     with gathered_trainable_parameters(model):
         if accelerator.is_main_process:
-            info = training_info(args, training_args, model_args, trainer.state.global_step)
+            steps = trainer.steps_all_rounds if isinstance(trainer, EmotionDPOTrainer) else trainer.state.global_step
+            info = training_info(args, training_args, model_args, steps)
             save_adapter(model, trainer.processing_class, adapter_dir, recipe, info)
             plot_training_curves(trainer.state.log_history, Path(training_args.output_dir) / "reward_curves.png")
     if not (args.eval_at_end and args.eval_personas):

@@ -11,8 +11,9 @@ special case: every round trains the same adapter (the reference stays the base)
 ``OUTPUT_DIR/round-R/pairs.jsonl``. Each round starts a fresh optimizer and LR schedule, so ``max_steps`` /
 ``num_train_epochs`` count per round; with ``rounds > 1`` checkpoints go to ``OUTPUT_DIR/round-R/`` and
 ``--resume`` is refused (resume works with ``rounds: 1``). ``state.log_history`` ends up holding every round's
-logs, each row tagged with its ``round``. Mining runs on the main process (the others wait and then read the
-file), so rounds > 1 needs the whole model on each process (single GPU or DDP, not ZeRO-3).
+logs, each row tagged with its ``round``, and ``steps`` in the adapter's ``rlemp_training.json`` counts every
+round. Mining runs on the main process (the others wait and then read the file), so rounds > 1 needs the whole
+model on each process (single GPU or DDP, not ZeRO-3).
 
 A ``curriculum:`` block orders the pairs by their persona's difficulty (a pair inherits its persona's rank in
 the persona curriculum) through :class:`rlemp.curriculum.CurriculumSampler`, one schedule step per
@@ -169,6 +170,7 @@ class EmotionDPOTrainer(DPOTrainer):
         self.eval_personas = eval_personas
         self.curriculum = curriculum
         self.round_pairs = {1: first_pairs}
+        self.steps_all_rounds = 0  # each round restarts ``state.global_step``
         super().__init__(*args, **kwargs)
         if curriculum is not None:
             self.add_callback(curriculum.callback())
@@ -212,6 +214,7 @@ class EmotionDPOTrainer(DPOTrainer):
             finally:
                 self.args.output_dir = output_dir
             history += [{**row, "round": number} for row in self.state.log_history]
+            self.steps_all_rounds += self.state.global_step
             records.append(self._round_record(number, output))
             if self.accelerator.is_main_process:
                 path = Path(output_dir) / ROUNDS_FILE
