@@ -71,3 +71,16 @@ def test_smoke_demo_with_the_dpo_recipe_records_every_round(tmp_path):
         assert 0 <= record["eval"]["sentient_score"] <= 100 and record["eval"]["n_personas"] == 32
     # Stage 5 evaluated the final adapter on the demo's smaller persona set.
     assert json.loads((tmp_path / "eval_after" / "metrics.json").read_text())["sentient_score"] == summary["sentient_after"]
+
+
+def test_a_broken_recipe_stops_the_demo_before_any_training(tmp_path):
+    from typer.testing import CliRunner
+
+    from rlemp.cli import app
+
+    recipe = tmp_path / "broken.yaml"
+    recipe.write_text("algorithm: dpo\nlearning_rate: fast\n")
+    result = CliRunner().invoke(app, ["demo", "--size", "smoke", "--recipe", str(recipe), "--out", str(tmp_path / "o")])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert str(recipe) in result.output and "learning_rate" in result.output
+    assert not (tmp_path / "o" / "sft").exists()
