@@ -15,12 +15,12 @@ never learns how users react, so it is a poor scorer; this one learns exactly th
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
 from rlemp.errors import RlempError
 
 Target = Literal["replies", "reactions"]
-TARGETS: tuple[str, ...] = ("replies", "reactions")
+TARGETS: tuple[str, ...] = get_args(Target)
 
 
 def reaction_examples(conversations, tokenizer) -> list[dict[str, str]]:
