@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from rlemp.errors import InputError, RlempError
+from rlemp.personas import read_json
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False)
 personas_app = typer.Typer(no_args_is_help=True, help="Validate and import persona banks.")
@@ -37,12 +38,7 @@ def handles_errors(fn):
 
 def load_script(path: Path) -> list[str]:
     """A scripted agent: a JSON list of replies, used in order (the last one repeats)."""
-    try:
-        replies = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError(path, None, None, "file not found") from None
-    except json.JSONDecodeError as exc:
-        raise InputError(path, exc.lineno, None, f"not valid JSON ({exc.msg})") from None
+    replies = read_json(path)
     if not isinstance(replies, list) or not replies or not all(isinstance(r, str) for r in replies):
         raise InputError(path, None, None, "expected a non-empty JSON list of reply strings")
     return replies

@@ -64,7 +64,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from torch.utils.data import Sampler
 
 from rlemp.errors import InputError, RlempError
-from rlemp.personas import Persona, iter_jsonl
+from rlemp.personas import Persona, iter_jsonl, read_json
 
 if TYPE_CHECKING:
     from rlemp.rollout import Policy
@@ -333,17 +333,7 @@ def esconv_difficulty(dialogue: object, path: str | Path, index: int) -> float:
 
 def load_esconv_difficulties(path: str | Path) -> list[tuple[str, float]]:
     """``(id, difficulty)`` for each dialogue of an ESConv.json list; the id is the dialogue's 0-based index."""
-    path = Path(path)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError(path, None, None, "file not found") from None
-    except IsADirectoryError:
-        raise InputError(path, None, None, "is a directory, expected a JSON file") from None
-    except UnicodeDecodeError as exc:
-        raise InputError(path, None, None, f"not UTF-8 text ({exc.reason})") from None
-    except json.JSONDecodeError as exc:
-        raise InputError(path, exc.lineno, None, f"not valid JSON ({exc.msg})") from None
+    data = read_json(path)
     if not isinstance(data, list) or not data:
         raise InputError(path, None, None, "expected a non-empty JSON list of ESConv dialogues")
     return [(str(i), esconv_difficulty(d, path, i)) for i, d in enumerate(data)]
@@ -721,10 +711,7 @@ def load_curriculum_state(checkpoint_dir: str | Path) -> dict[str, Any] | None:
     path = Path(checkpoint_dir) / CURRICULUM_STATE_FILE
     if not path.exists():
         return None
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise InputError(path, exc.lineno, None, f"not valid JSON ({exc.msg})") from None
+    return read_json(path)
 
 
 def curriculum_callback(sampler: CurriculumSampler):

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
 from rlemp.errors import InputError, RlempError
-from rlemp.personas import HIDDEN_NEEDS, TEMPERAMENTS, Persona
+from rlemp.personas import HIDDEN_NEEDS, TEMPERAMENTS, Persona, read_json
 from rlemp.rollout import GenerationSettings, ModelPolicy, rollout_model
 from rlemp.simulators.base import FAILURE_BELOW, SUCCESS_EMOTION, UserSimulator
 from rlemp.transcript import Transcript, TranscriptWriter, read_transcripts
@@ -270,10 +270,7 @@ def read_eval_dir(eval_dir: str | Path) -> tuple[dict[str, Any], list[Transcript
     metrics_file = path / METRICS_FILE
     if not metrics_file.is_file():
         raise InputError(path, None, None, f"not an evaluation folder (no {METRICS_FILE})")
-    try:
-        metrics = json.loads(metrics_file.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise InputError(metrics_file, exc.lineno, None, f"not valid JSON ({exc.msg})") from None
+    metrics = read_json(metrics_file)
     if not isinstance(metrics, dict):
         raise InputError(metrics_file, None, None, "expected a JSON object")
     for key in SUMMARY_KEYS:

@@ -39,6 +39,7 @@ from typing import Any, Optional, Sequence
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from rlemp.errors import InputError, RlempError, first_validation_error
+from rlemp.personas import read_json
 
 log = logging.getLogger(__name__)
 
@@ -174,12 +175,7 @@ def is_hub_id(name: str) -> bool:
 
 def read_json_object(path: Path) -> dict[str, Any]:
     """A JSON file that must hold one object; InputError otherwise."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError(path, None, None, "file not found") from None
-    except json.JSONDecodeError as exc:
-        raise InputError(path, exc.lineno, None, f"not valid JSON ({exc.msg})") from None
+    data = read_json(path)
     if not isinstance(data, dict):
         raise InputError(path, None, None, "expected a JSON object")
     return data

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Literal, Optional, get_args
+from typing import Any, Literal, Optional, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -73,17 +73,32 @@ def parse_persona(obj: object, path: str | Path, line: int) -> Persona:
     return validate_line(Persona, obj, path, line)
 
 
-def iter_jsonl(path: str | Path):
-    """Yield ``(line_number, decoded_value)`` for each non-blank line; bad JSON raises :class:`InputError`."""
-    path = Path(path)
+def _read_text(path: Path, kind: str) -> str:
+    """The UTF-8 text of a ``kind`` ("JSON", "JSONL") file (a byte-order mark is dropped); :class:`InputError`
+    when it is missing, a directory or not UTF-8."""
     try:
-        text = path.read_text(encoding="utf-8-sig")  # tolerate a byte-order mark
+        return path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise InputError(path, None, None, "file not found") from None
     except UnicodeDecodeError as exc:
         raise InputError(path, None, None, f"not UTF-8 text ({exc.reason})") from None
     except IsADirectoryError:
-        raise InputError(path, None, None, "is a directory, expected a JSONL file") from None
+        raise InputError(path, None, None, f"is a directory, expected a {kind} file") from None
+
+
+def read_json(path: str | Path) -> Any:
+    """The decoded value of a JSON file; an unreadable file or bad JSON raises :class:`InputError`."""
+    path = Path(path)
+    try:
+        return json.loads(_read_text(path, "JSON"))
+    except json.JSONDecodeError as exc:
+        raise InputError(path, exc.lineno, None, f"not valid JSON ({exc.msg})") from None
+
+
+def iter_jsonl(path: str | Path):
+    """Yield ``(line_number, decoded_value)`` for each non-blank line; bad JSON raises :class:`InputError`."""
+    path = Path(path)
+    text = _read_text(path, "JSONL")
     # Split on "\n" only: str.splitlines() also breaks at U+2028, U+0085..., which JSON keeps unescaped
     # inside strings (json.dumps(..., ensure_ascii=False) writes them as they are).
     for number, raw in enumerate(text.split("\n"), start=1):

@@ -13,6 +13,7 @@ from rlemp.personas import (
     SAGE_TASKS,
     import_sage,
     load_personas,
+    read_json,
     sage_to_persona,
     save_personas,
 )
@@ -236,3 +237,19 @@ def test_sage_reworded_task_falls_back_to_keywords():
            "cha_group": [], "task": "希望对方给我一些建议"}
     persona = sage_to_persona(row, "p.jsonl", 1)
     assert persona.hidden_need == "practical_advice" and persona.age == 30 and persona.name == "甲"
+
+
+def test_read_json_errors_name_the_file_and_line(tmp_path):
+    good = tmp_path / "good.json"
+    good.write_text('\ufeff{"a": [1, 2]}', encoding="utf-8")
+    assert read_json(good) == {"a": [1, 2]}
+    bad = tmp_path / "bad.json"
+    bad.write_text('{\n  "a": 1,\n}\n')
+    for path, message in ((bad, r"bad.json:3: not valid JSON"), (tmp_path / "none.json", "none.json: file not found"),
+                          (tmp_path, "is a directory, expected a JSON file")):
+        with pytest.raises(InputError, match=message):
+            read_json(path)
+    latin = tmp_path / "latin.json"
+    latin.write_bytes(b'{"a": "\xe9"}')
+    with pytest.raises(InputError, match="not UTF-8 text"):
+        read_json(latin)
