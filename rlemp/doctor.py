@@ -23,7 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Optional
 
-from rlemp.errors import RlempError
+from rlemp.errors import InputError, RlempError
+from rlemp.files import read_mapping
 
 Status = Literal["ok", "warn", "fail"]
 
@@ -115,8 +116,17 @@ def token_checks() -> list[Check]:
 
 
 def model_check(name_or_path: str, what: str = "model", timeout: float = 5.0) -> Check:
-    """A local folder must hold config.json; a Hub id must be in the local cache (offline) or on the Hub."""
+    """A local folder must hold config.json; a registry short name must be pulled; a Hub id must be in the local
+    cache (offline) or on the Hub."""
+    from rlemp.models import REGISTRY, is_pulled, models_dir
+
     path = Path(name_or_path)
+    entry = REGISTRY.get(name_or_path.lower())
+    if entry is not None and not path.exists():
+        folder = models_dir() / entry.name
+        if is_pulled(folder, entry):
+            return Check("recipe", what, "ok", f"{name_or_path} (pulled in {folder})")
+        return Check("recipe", what, "fail", f"{name_or_path}: not pulled yet", f"rlemp models pull {entry.name}")
     if path.exists():
         if (path / "config.json").is_file():
             return Check("recipe", what, "ok", f"{name_or_path} (local folder)")
@@ -260,22 +270,14 @@ def accelerate_config_errors(path: str | Path) -> list[str]:
     """The problems of an ``accelerate launch --config_file`` YAML, one line each (empty: valid). Checks known
     keys, ``compute_environment``/``distributed_type``/``mixed_precision`` values, the types of the simple
     fields, process counts, DeepSpeed's ``zero_stage`` and offload devices, then lets accelerate build it."""
-    import yaml
     from accelerate.commands.config.config_args import ClusterConfig
     from accelerate.utils import ComputeEnvironment, DistributedType, PrecisionType
 
     path = Path(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return [f"{path}: file not found"]
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}" if mark else str(path)
-        problem = " ".join(str(getattr(exc, "problem", None) or exc).split())
-        return [f"{where}: not valid YAML ({problem})"]
-    if not isinstance(data, dict):
-        return [f"{path}: an accelerate config is a mapping of fields, got {type(data).__name__}"]
+        data = read_mapping(path, "accelerate config")
+    except InputError as exc:
+        return [str(exc)]
     fields = {f.name: f for f in dataclasses.fields(ClusterConfig)}
     errors = []
     for key in data:

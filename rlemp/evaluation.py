@@ -1,7 +1,7 @@
 """Evaluation: the policy talks with every persona's simulated user; SentientScore and friends, report and plot.
 
 ``evaluate`` plays the conversations in batches of ``batch_size``: each batch is one :func:`rollout_model` call,
-so all its open conversations advance together, one ``generate`` per turn. Decisions the spec leaves open:
+so all its open conversations advance together, one ``generate`` per turn. Decisions worth knowing:
 
 * seeds: conversation ``i`` (its position in the persona list) gets simulator seed ``seed * 100_003 + i``, and
   ``transformers.set_seed(seed * 100_003 + first index of the batch)`` runs before each batch, so a batch's
@@ -27,7 +27,8 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
 from rlemp.errors import InputError, RlempError
-from rlemp.personas import HIDDEN_NEEDS, TEMPERAMENTS, Persona, read_json
+from rlemp.files import read_json
+from rlemp.personas import HIDDEN_NEEDS, TEMPERAMENTS, Persona
 from rlemp.rollout import GenerationSettings, ModelPolicy, rollout_model
 from rlemp.simulators.base import FAILURE_BELOW, SUCCESS_EMOTION, UserSimulator
 from rlemp.transcript import Transcript, TranscriptWriter, read_transcripts
@@ -110,11 +111,12 @@ def conversation_progress(total: int, enabled: bool) -> Iterator[Callable[[str, 
         yield silent
         return
     from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
+                               TimeRemainingColumn)
 
     with Progress(
         TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        console=Console(stderr=True), transient=False,
+        TextColumn("ETA"), TimeRemainingColumn(), console=Console(stderr=True), transient=False,
     ) as bar:
         task = bar.add_task("conversations", total=total)
 
@@ -155,6 +157,7 @@ def evaluate(
     from transformers import set_seed
 
     from rlemp.report import plot_trajectories, write_report
+    from rlemp.versions import package_versions
 
     if not personas:
         raise RlempError("no personas to evaluate")
@@ -192,6 +195,7 @@ def evaluate(
         "batch_size": batch_size,
         "generation": asdict(settings),
         "thinking": thinking,
+        "versions": package_versions(),
         **(meta or {}),
     }
     (out / METRICS_FILE).write_text(json.dumps(metrics, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
@@ -204,28 +208,11 @@ def load_model(model_name_or_path: str, adapter: str | Path | None = None):
     """The base causal LM and its tokenizer (the adapter's own tokenizer when it saved one), with the LoRA
     adapter applied when given. float32 on CPU; on a GPU the checkpoint's dtype (``"auto"``)."""
     import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    if adapter and not (Path(adapter) / "adapter_config.json").is_file():
-        raise InputError(adapter, None, None, "not a LoRA adapter folder (no adapter_config.json)")
+    from rlemp.loading import load_model as load
+
     on_gpu = torch.cuda.is_available()
-    own_tokenizer = adapter and (Path(adapter) / "tokenizer_config.json").is_file()
-    tokenizer_source = adapter if own_tokenizer else model_name_or_path
-    try:
-        tokenizer = AutoTokenizer.from_pretrained(str(tokenizer_source))
-        model = AutoModelForCausalLM.from_pretrained(model_name_or_path, dtype="auto" if on_gpu else torch.float32)
-    except (OSError, ValueError) as exc:
-        where = "" if Path(model_name_or_path).exists() else "no such local folder, and from the hub: "
-        raise RlempError(f"cannot load model {model_name_or_path!r}: {where}{str(exc).splitlines()[0]}") from None
-    if adapter:
-        from peft import PeftModel
-
-        from rlemp.hub import check_adapter_fits
-
-        check_adapter_fits(model, adapter)
-        model = PeftModel.from_pretrained(model, str(adapter))
-    if tokenizer.pad_token is None:
-        tokenizer.pad_token = tokenizer.eos_token
+    model, tokenizer = load(model_name_or_path, adapter=adapter or None, dtype="auto" if on_gpu else torch.float32)
     if on_gpu:
         model.to("cuda")
     return model.eval(), tokenizer
@@ -263,6 +250,11 @@ def evaluate_checkpoint(
 
 # --- comparing two evaluations -------------------------------------------------------------------------------
 
+BOOTSTRAP_RESAMPLES = 9999
+BOOTSTRAP_SEED = 0
+CONFIDENCE = 0.95
+N_SAMPLE_REPLIES = 3  # personas whose first exchange comparison.md shows before and after
+
 
 def read_eval_dir(eval_dir: str | Path) -> tuple[dict[str, Any], list[Transcript]]:
     """``metrics.json`` and the transcripts of an ``rlemp eval`` folder."""
@@ -274,60 +266,196 @@ def read_eval_dir(eval_dir: str | Path) -> tuple[dict[str, Any], list[Transcript
     if not isinstance(metrics, dict):
         raise InputError(metrics_file, None, None, "expected a JSON object")
     for key in SUMMARY_KEYS:
-        if not isinstance(metrics.get(key), (int, float)):
+        if isinstance(metrics.get(key), bool) or not isinstance(metrics.get(key), (int, float)):
             raise InputError(metrics_file, None, key, "missing or not a number")
     return metrics, read_transcripts(path / TRANSCRIPTS_FILE)
+
+
+def eval_runs(path: str | Path) -> list[tuple[Path, dict[str, Any], list[Transcript]]]:
+    """The evaluations of one side of a comparison: ``path`` itself when it is an ``rlemp eval`` folder, else
+    every subfolder that is one (several seeds of the same model, e.g. ``runs/base/seed0``, ``runs/base/seed1``),
+    in name order."""
+    path = Path(path)
+    if (path / METRICS_FILE).is_file() or not path.is_dir():
+        return [(path, *read_eval_dir(path))]
+    folders = sorted(p for p in path.iterdir() if (p / METRICS_FILE).is_file())
+    if not folders:
+        raise InputError(path, None, None, f"not an evaluation folder (no {METRICS_FILE}, and no subfolder with one)")
+    return [(folder, *read_eval_dir(folder)) for folder in folders]
+
+
+def pair_runs(runs_a: list, runs_b: list) -> tuple[list[tuple], list[str]]:
+    """Pairs (run A, run B) of the same seed, and warnings for seeds that only one side ran. One run on each
+    side is one pair whatever its seeds (``compare`` warns when they differ)."""
+    if len(runs_a) == 1 and len(runs_b) == 1:
+        return [(runs_a[0], runs_b[0])], []
+    by_seed_a = {run[1].get("seed"): run for run in runs_a}
+    by_seed_b = {run[1].get("seed"): run for run in runs_b}
+    for runs, by_seed in ((runs_a, by_seed_a), (runs_b, by_seed_b)):
+        if len(by_seed) != len(runs):
+            raise RlempError(f"{runs[0][0].parent}: two evaluation folders with the same seed; give one per seed")
+    shared = [seed for seed in by_seed_a if seed in by_seed_b]
+    if not shared:
+        raise RlempError(f"no seed evaluated on both sides: A has seeds {sorted(by_seed_a)}, B {sorted(by_seed_b)}")
+    warnings = [f"seed {seed} was evaluated on side {side} only; left out"
+                for side, mine, other in (("A", by_seed_a, by_seed_b), ("B", by_seed_b, by_seed_a))
+                for seed in mine if seed not in other]
+    return [(by_seed_a[seed], by_seed_b[seed]) for seed in shared], warnings
+
+
+def persona_differences(pairs: Sequence[tuple[Sequence[Transcript], Sequence[Transcript]]]) -> dict[str, float]:
+    """Each persona's final emotion B - A, averaged over the pairs (seeds) that scored it on both sides; personas
+    scored on one side only are left out. Persona order: first appearance on side A."""
+    differences: dict[str, list[float]] = defaultdict(list)
+    for transcripts_a, transcripts_b in pairs:
+        final_b = {t.persona_id: t.final_emotion for t in transcripts_b}
+        for t in transcripts_a:
+            if t.persona_id in final_b:
+                differences[t.persona_id].append(final_b[t.persona_id] - t.final_emotion)
+    return {pid: sum(ds) / len(ds) for pid, ds in differences.items()}
+
+
+def paired_verdict(differences: Sequence[float], seed: int = BOOTSTRAP_SEED,
+                   resamples: int = BOOTSTRAP_RESAMPLES, confidence: float = CONFIDENCE) -> dict[str, Any]:
+    """Whether B beats A beyond the persona-to-persona noise: the mean of the per-persona paired differences
+    with a percentile bootstrap interval over personas (``scipy.stats.bootstrap``, seeded so a rerun prints the
+    same interval). ``excludes_zero`` says the interval lies wholly above or below 0. With fewer than two
+    personas there is no interval (``low``/``high`` None)."""
+    import numpy as np
+    from scipy.stats import bootstrap
+
+    values = np.asarray(differences, dtype=float)
+    result: dict[str, Any] = {"n_personas": int(values.size), "mean": float(values.mean()) if values.size else None,
+                              "low": None, "high": None, "confidence": confidence, "resamples": resamples,
+                              "bootstrap_seed": seed, "excludes_zero": False}
+    if values.size < 2:
+        return result
+    if np.all(values == values[0]):  # every resample has the same mean
+        low = high = float(values[0])
+    else:
+        interval = bootstrap((values,), np.mean, n_resamples=resamples, confidence_level=confidence,
+                             method="percentile", rng=np.random.default_rng(seed)).confidence_interval
+        low, high = float(interval.low), float(interval.high)
+    result.update(low=low, high=high, excludes_zero=bool(low > 0 or high < 0))
+    return result
+
+
+def verdict_sentence(verdict: dict[str, Any], seeds: Sequence[Any]) -> str:
+    """One line a reader can act on, e.g. "B is better than A: final emotion +7.8 per persona on average
+    (95% bootstrap interval +3.1 to +12.4, 32 personas, seed 0); the interval excludes 0"."""
+    n, mean = verdict["n_personas"], verdict["mean"]
+    seed_text = f"seed {seeds[0]}" if len(seeds) == 1 else f"seeds {', '.join(map(str, seeds))} averaged"
+    if mean is None:
+        return "no verdict: no persona was scored on both sides"
+    if verdict["low"] is None:
+        return f"no verdict: final emotion {mean:+.1f} on a single persona ({seed_text}); too few to judge"
+    if verdict["low"] == verdict["high"] == 0:
+        return f"no difference between A and B: every one of the {n} personas ended with the same emotion ({seed_text})"
+    head = ("B is better than A" if verdict["low"] > 0 else "B is worse than A" if verdict["high"] < 0
+            else "no clear difference between A and B")
+    tail = "the interval excludes 0" if verdict["excludes_zero"] else "the interval includes 0: within the noise"
+    return (f"{head}: final emotion {mean:+.1f} per persona on average ({verdict['confidence']:.0%} bootstrap "
+            f"interval {verdict['low']:+.1f} to {verdict['high']:+.1f}, {n} personas, {seed_text}); {tail}")
+
+
+def sample_replies(transcripts_a: Sequence[Transcript], transcripts_b: Sequence[Transcript],
+                   differences: dict[str, float], k: int = N_SAMPLE_REPLIES) -> list[dict[str, Any]]:
+    """The first exchange of ``k`` personas on both sides, so a reader sees what changed: the largest gains
+    first, then the largest loss (ties by persona order). Both sides open with the persona's same message."""
+    by_a = {t.persona_id: t for t in transcripts_a}
+    by_b = {t.persona_id: t for t in transcripts_b}
+    ranked = sorted((pid for pid in differences if pid in by_a and pid in by_b and by_a[pid].turns
+                     and by_b[pid].turns), key=lambda pid: -differences[pid])
+    chosen = ranked[:max(k - 1, 0)] + [pid for pid in ranked[::-1][:1] if pid not in ranked[:max(k - 1, 0)]]
+
+    def exchange(t: Transcript) -> dict[str, Any]:
+        turn = t.turns[0]
+        return {"agent": turn.agent, "user": turn.user, "delta": turn.delta, "final_emotion": t.final_emotion}
+
+    return [{"persona_id": pid, "opening": by_a[pid].opening, "change": differences[pid],
+             "a": exchange(by_a[pid]), "b": exchange(by_b[pid])} for pid in chosen[:k]]
 
 
 def _change(a: float | None, b: float | None) -> dict[str, float | None]:
     return {"a": a, "b": b, "change": None if a is None or b is None else b - a}
 
 
-def compare(dir_a: str | Path, dir_b: str | Path, out_path: str | Path | None = None) -> dict[str, Any]:
-    """Two evaluations side by side (A = before/base, B = after/adapter): overall metrics, SentientScore per
-    hidden need, and each persona's final emotion, each with the change B - A (None where a side lacks it).
+def _mean_metric(runs: Sequence[dict[str, Any]], get: Callable[[dict[str, Any]], Any]) -> float | None:
+    """The mean over seeds of one metric (None unless every run has it); a count stays an integer when it can."""
+    values = [v for v in (get(m) for m in runs) if isinstance(v, (int, float))]
+    if len(values) != len(runs):
+        return None
+    mean = sum(values) / len(values)
+    return int(mean) if all(isinstance(v, int) for v in values) and mean == int(mean) else mean
 
-    ``warnings`` lists setup differences (simulator, seed, max_turns...) that make the numbers not comparable.
-    Writes ``comparison.md`` and ``comparison.json`` into ``out_path`` (a folder; default: ``dir_b``).
+
+def compare(dir_a: str | Path, dir_b: str | Path, out_path: str | Path | None = None) -> dict[str, Any]:
+    """Two evaluations side by side (A = before/base, B = after/adapter): a verdict, overall metrics, SentientScore
+    per hidden need, each persona's final emotion with the change B - A (None where a side lacks it), and the
+    first exchange of a few personas on both sides.
+
+    Each side is an ``rlemp eval`` folder, or a folder of several (one per seed): runs are paired by seed and
+    every number is averaged over the paired seeds. The verdict (:func:`paired_verdict`) bootstraps the
+    per-persona paired differences. ``warnings`` lists setup differences (simulator, seed, max_turns...) that
+    make the numbers not comparable. Writes ``comparison.md`` and ``comparison.json`` into ``out_path`` when
+    given (a folder), nothing otherwise, so comparing never writes into either evaluation.
     """
     from rlemp.report import write_comparison
 
-    metrics_a, transcripts_a = read_eval_dir(dir_a)
-    metrics_b, transcripts_b = read_eval_dir(dir_b)
-    warnings = [
-        f"{key} differs: {metrics_a.get(key)!r} (A) vs {metrics_b.get(key)!r} (B)"
-        for key in ("simulator", "personas", "seed", "max_turns", "batch_size", "generation", "thinking")
-        if metrics_a.get(key) != metrics_b.get(key)
-    ]
-    needs_a, needs_b = metrics_a.get("by_hidden_need", {}), metrics_b.get("by_hidden_need", {})
-    needs = [n for n in HIDDEN_NEEDS if n in needs_a or n in needs_b]
-    needs += sorted((set(needs_a) | set(needs_b)) - set(needs))
-    final_a = {t.persona_id: t for t in transcripts_a}
-    final_b = {t.persona_id: t for t in transcripts_b}
-    persona_ids = list(final_a) + [pid for pid in final_b if pid not in final_a]
+    pairs, warnings = pair_runs(eval_runs(dir_a), eval_runs(dir_b))
+    metrics_a, metrics_b = [a[1] for a, _ in pairs], [b[1] for _, b in pairs]
+    keys = ("simulator", "personas", "max_turns", "batch_size", "generation", "thinking", "versions")
+    keys = ("seed", *keys) if len(pairs) == 1 else keys
+    warnings += list(dict.fromkeys(
+        f"{key} differs: {ma.get(key)!r} (A) vs {mb.get(key)!r} (B)"
+        for ma, mb in zip(metrics_a, metrics_b) for key in keys if ma.get(key) != mb.get(key)
+    ))
+    needs_seen = {n for m in metrics_a + metrics_b for n in m.get("by_hidden_need", {})}
+    needs = [n for n in HIDDEN_NEEDS if n in needs_seen] + sorted(needs_seen - set(HIDDEN_NEEDS))
+
+    def need_score(runs, need):
+        return _mean_metric(runs, lambda m: m.get("by_hidden_need", {}).get(need, {}).get("sentient_score"))
+
+    transcript_pairs = [(a[2], b[2]) for a, b in pairs]
+    differences = persona_differences(transcript_pairs)
+    finals: list[dict[str, list[int]]] = [defaultdict(list), defaultdict(list)]
+    info: dict[str, Transcript] = {}
+    for side, runs in enumerate(zip(*transcript_pairs)):
+        for transcripts in runs:
+            for t in transcripts:
+                finals[side][t.persona_id].append(t.final_emotion)
+                info.setdefault(t.persona_id, t)
+    persona_ids = list(finals[0]) + [pid for pid in finals[1] if pid not in finals[0]]
+
+    def mean_final(side: int, pid: str) -> float | int | None:
+        values = finals[side].get(pid)
+        if not values:
+            return None
+        mean = sum(values) / len(values)
+        return int(mean) if mean == int(mean) else mean
+
+    seeds = [a[1].get("seed") for a, _ in pairs]
+    verdict = paired_verdict(list(differences.values()))
     comparison = {
         "a": str(dir_a),
         "b": str(dir_b),
-        "model_a": metrics_a.get("model"), "adapter_a": metrics_a.get("adapter"),
-        "model_b": metrics_b.get("model"), "adapter_b": metrics_b.get("adapter"),
+        "model_a": metrics_a[0].get("model"), "adapter_a": metrics_a[0].get("adapter"),
+        "model_b": metrics_b[0].get("model"), "adapter_b": metrics_b[0].get("adapter"),
+        "seeds": seeds,
+        "versions": metrics_b[0].get("versions"),
         "warnings": warnings,
-        "overall": {key: _change(metrics_a[key], metrics_b[key]) for key in SUMMARY_KEYS},
-        "by_hidden_need": {
-            need: _change(needs_a.get(need, {}).get("sentient_score"), needs_b.get(need, {}).get("sentient_score"))
-            for need in needs
-        },
+        "verdict": {**verdict, "text": verdict_sentence(verdict, seeds)},
+        "overall": {key: _change(_mean_metric(metrics_a, lambda m: m[key]), _mean_metric(metrics_b, lambda m: m[key]))
+                    for key in SUMMARY_KEYS},
+        "by_hidden_need": {need: _change(need_score(metrics_a, need), need_score(metrics_b, need)) for need in needs},
         "by_persona": [
-            {
-                "persona_id": pid,
-                "hidden_need": (final_a.get(pid) or final_b[pid]).persona.hidden_need,
-                **_change(
-                    final_a[pid].final_emotion if pid in final_a else None,
-                    final_b[pid].final_emotion if pid in final_b else None,
-                ),
-            }
+            {"persona_id": pid, "hidden_need": info[pid].persona.hidden_need,
+             **_change(mean_final(0, pid), mean_final(1, pid))}
             for pid in persona_ids
         ],
+        "samples": sample_replies(pairs[0][0][2], pairs[0][1][2], differences),
     }
-    out = Path(out_path) if out_path is not None else Path(dir_b)
-    write_comparison(out, comparison)
+    if out_path is not None:
+        write_comparison(Path(out_path), comparison)
     return comparison
+

@@ -7,14 +7,16 @@ last evaluation and a ``README.md`` model card built with ``huggingface_hub.Mode
 ``templates/model_card.md``. Anything else in the folder (checkpoints, optimizer state, peft's own
 README) stays local.
 
-Decisions the issue left open:
+Decisions worth knowing:
 
 - The repo id must be ``OWNER/NAME``: the card and the loading snippet need the full id.
 - The base model named in the card's metadata and in the uploaded ``adapter_config.json`` is the
   ``base_model`` argument if given, else the first Hub id among ``adapter_config.json``'s
   ``base_model_name_or_path`` and ``rlemp_training.json``'s ``base_model``. A local path (the model was
-  trained from a local copy) cannot be a Hub ``base_model``: it is then left out of the metadata, kept
-  as is in ``adapter_config.json``, and a warning suggests ``--base-model``.
+  trained from a local copy, even one named like ``outputs/tiny-model``) cannot be a Hub ``base_model``:
+  the push is refused unless ``--base-model`` names the Hub id or ``--allow-local-base`` says it is
+  meant; then the path is left out of the metadata, kept as is in ``adapter_config.json``, and the
+  card's snippet loads that path with a comment saying it is a local folder.
 - ``license`` and ``datasets`` come from ``rlemp_training.json`` (the ``license`` argument wins);
   the license defaults to ``apache-2.0``, rlemp's own; datasets that are not Hub ids are left out.
 - ``evals`` holds one or two ``rlemp eval`` folders (first = before/base, last = after/adapter); the
@@ -29,7 +31,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -39,7 +40,8 @@ from typing import Any, Optional, Sequence
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from rlemp.errors import InputError, RlempError, first_validation_error
-from rlemp.personas import read_json
+from rlemp.loading import check_adapter, load_model
+from rlemp.files import read_json
 
 log = logging.getLogger(__name__)
 
@@ -160,11 +162,12 @@ def hub_token() -> str:
 
 
 def is_hub_id(name: str) -> bool:
-    """Whether a model reference looks like a Hub id rather than a local path."""
+    """Whether a model reference looks like a Hub id rather than a local path (an existing folder such as
+    ``outputs/tiny-model`` is local even though its name would be a valid Hub id)."""
     from huggingface_hub.errors import HFValidationError
     from huggingface_hub.utils import validate_repo_id
 
-    if name.startswith((".", "~")) or Path(name).is_absolute():
+    if name.startswith((".", "~")) or Path(name).is_absolute() or Path(name).exists():
         return False
     try:
         validate_repo_id(name)
@@ -182,65 +185,14 @@ def read_json_object(path: Path) -> dict[str, Any]:
 
 
 def read_adapter(adapter_dir: str | Path) -> AdapterFolder:
-    """Check an adapter folder (adapter_config.json and adapter_model.safetensors are required)."""
+    """Check an adapter folder with :func:`rlemp.loading.check_adapter`, which opens the weights: a dry run must
+    not package a broken adapter."""
     path = Path(adapter_dir)
-    if not path.is_dir():
-        raise InputError(path, None, None, "adapter folder not found")
-    for name in ADAPTER_FILES:
-        if not (path / name).is_file():
-            raise InputError(path, None, None, f"not a LoRA adapter folder: {name} is missing")
-    config = read_json_object(path / "adapter_config.json")
+    config = check_adapter(path)
     training = read_json_object(path / TRAINING_FILE) if (path / TRAINING_FILE).is_file() else {}
     optional = (*TOKENIZER_FILES, RECIPE_FILE, TRAINING_FILE)
     files = [*ADAPTER_FILES, *(name for name in optional if (path / name).is_file())]
     return AdapterFolder(path=path, config=config, training=training, files=files)
-
-
-LORA_KEY = re.compile(r"^base_model\.model\.(?P<module>.+)\.(?P<matrix>lora_[AB])\.weight$")
-
-
-def check_adapter_fits(model, adapter_dir: str | Path) -> None:
-    """A one-line :class:`RlempError` unless the LoRA weights saved in ``adapter_dir`` fit ``model`` (a base model
-    or a PEFT model): every adapted layer must exist with the sizes the adapter was trained on, and, where the
-    model already has a LoRA adapter (resuming training), with the same rank. Catches an adapter trained on
-    another base model before PEFT fails with a wall of ``size mismatch`` lines. Reads only the file's header."""
-    from safetensors import safe_open
-
-    path = Path(adapter_dir)
-    weights = path / "adapter_model.safetensors"
-    if not weights.is_file():
-        raise InputError(path, None, None, "not a LoRA adapter folder: adapter_model.safetensors is missing")
-    config = read_json_object(path / "adapter_config.json") if (path / "adapter_config.json").is_file() else {}
-    trained_on = config.get("base_model_name_or_path") or "an unrecorded base model"
-    base = model.get_base_model() if hasattr(model, "get_base_model") else model
-    target = getattr(getattr(base, "config", None), "_name_or_path", None) or "the model"
-    own = {name: tuple(getattr(p, "ds_shape", p.shape)) for name, p in model.named_parameters() if "lora_" in name}
-    with safe_open(str(weights), framework="pt") as f:
-        for key in f.keys():
-            match = LORA_KEY.match(key)
-            if match is None:
-                continue
-            shape = tuple(f.get_slice(key).get_shape())
-            problem = _lora_misfit(base, own, key, match["module"], match["matrix"], shape)
-            if problem:
-                raise RlempError(f"{path}: this adapter (trained on {trained_on}) does not fit {target}: {problem}")
-
-
-def _lora_misfit(base, own: dict[str, tuple], key: str, module_name: str, matrix: str, shape: tuple) -> str | None:
-    try:
-        layer = base.get_submodule(module_name)
-    except AttributeError:
-        return f"the model has no layer {module_name}"
-    layer = getattr(layer, "base_layer", layer)
-    # lora_A is (rank, in_features), lora_B is (out_features, rank)
-    size_name, saved = ("in_features", shape[1]) if matrix == "lora_A" else ("out_features", shape[0])
-    size = getattr(layer, size_name, None)
-    if size is not None and size != saved:
-        return f"{module_name} has {size_name}={size}, the adapter's {matrix} expects {saved}"
-    mine = own.get(key.replace(f".{matrix}.weight", f".{matrix}.default.weight"))
-    if mine is not None and mine != shape:
-        return f"{key} has shape {list(shape)} in the adapter but {list(mine)} in the model (another LoRA rank?)"
-    return None
 
 
 def read_evaluation(eval_dir: str | Path) -> Evaluation:
@@ -383,6 +335,7 @@ def build_model_card(
         repo_id=repo_id,
         revision_arg=f', revision="{revision}"' if revision else "",
         base_model_label=base_model,
+        base_model_note="" if is_hub_id(base_model) else "  # a local folder: the base model is not on the Hub",
         base_model_link=(f"[{base_model}](https://huggingface.co/{base_model})" if is_hub_id(base_model)
                          else f"`{base_model}`"),
         algorithm=algorithm,
@@ -403,12 +356,20 @@ def plan_upload(
     revision: Optional[str] = None,
     base_model: Optional[str] = None,
     license: Optional[str] = None,
+    allow_local_base: bool = False,
 ) -> dict[str, Path | bytes]:
-    """Every file of the upload: name -> file to copy, or generated bytes. Logs what the upload lacks."""
+    """Every file of the upload: name -> file to copy, or generated bytes. Logs what the upload lacks. A base
+    model that is a local path is refused (nobody else could load the adapter from the card) unless
+    ``allow_local_base`` says it is meant."""
     base = resolve_base_model(adapter, base_model)
     if not is_hub_id(base):
-        log.warning("base model %r is a local path, not a Hub id: the card's metadata leaves it out; "
-                    "pass --base-model with its Hub id", base)
+        if not allow_local_base:
+            raise RlempError(
+                f"the base model {base!r} is a local path, not a Hugging Face Hub id, so the model card could not "
+                "say which model to load this adapter on: pass --base-model OWNER/NAME (the Hub model the local "
+                "copy came from), or --allow-local-base to publish with a card that names the local path")
+        log.warning("base model %r is a local path, not a Hub id: the card's metadata leaves it out and its "
+                    "snippet loads the local path", base)
     plan: dict[str, Path | bytes] = {name: adapter.path / name for name in adapter.files}
     if adapter.config.get("base_model_name_or_path") != base:
         config = {**adapter.config, "base_model_name_or_path": base}
@@ -453,11 +414,13 @@ def publish_adapter(
     api=None,
     base_model: Optional[str] = None,
     license: Optional[str] = None,
+    allow_local_base: bool = False,
 ) -> PublishResult:
     """Upload an adapter with its tokenizer, recipe and a generated model card to ``repo_id``.
 
     ``evals`` are one or two ``rlemp eval`` folders (before, after). With ``dry_run_dir`` the upload is
     written there and nothing is contacted. ``api`` is an ``huggingface_hub.HfApi`` (default: a new one).
+    A base model that is a local path is refused unless ``allow_local_base`` (see :func:`plan_upload`).
     """
     check_repo_id(repo_id)
     if len(evals) > 2:
@@ -470,7 +433,8 @@ def publish_adapter(
     evaluations = [read_evaluation(path) for path in evals]
     if len(evaluations) == 2:
         check_comparable(*evaluations)
-    plan = plan_upload(adapter, repo_id, evaluations, revision=revision, base_model=base_model, license=license)
+    plan = plan_upload(adapter, repo_id, evaluations, revision=revision, base_model=base_model, license=license,
+                       allow_local_base=allow_local_base)
 
     if folder is not None:
         files = write_plan(plan, folder)
@@ -518,18 +482,12 @@ def merge_adapter(adapter_dir: str | Path, out_dir: str | Path, base_model: Opti
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise RlempError(f"{out}: the output folder must be new or empty")
 
-    from peft import PeftModel
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
-    try:
-        model = AutoModelForCausalLM.from_pretrained(base)
-    except (OSError, ValueError) as exc:
-        raise RlempError(f"cannot load base model {base!r}: {first_line(exc)}") from None
-    check_adapter_fits(model, adapter.path)
-    merged = PeftModel.from_pretrained(model, adapter.path).merge_and_unload()
-    merged.save_pretrained(out)
     has_tokenizer = any(name in adapter.files for name in TOKENIZER_FILES)
-    AutoTokenizer.from_pretrained(adapter.path if has_tokenizer else base).save_pretrained(out)
+    model, tokenizer = load_model(base, adapter=adapter.path, tokenizer_from=adapter.path if has_tokenizer else None,
+                                  what="base model", chat_template=False)
+    merged = model.merge_and_unload()
+    merged.save_pretrained(out)
+    tokenizer.save_pretrained(out)
     for name in (RECIPE_FILE, TRAINING_FILE):
         if name in adapter.files:
             shutil.copyfile(adapter.path / name, out / name)

@@ -9,11 +9,12 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Any, Literal, Optional, get_args
+from typing import Literal, Optional, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from rlemp.errors import InputError, validate_line
+from rlemp.files import iter_jsonl
 
 HiddenNeed = Literal[
     # the four rational intentions of SAGE
@@ -37,7 +38,7 @@ TEMPERAMENTS: tuple[str, ...] = get_args(Temperament)
 class Personality(BaseModel):
     """Big Five traits, each in [0, 1]."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
 
     openness: float = Field(ge=0, le=1)
     conscientiousness: float = Field(ge=0, le=1)
@@ -47,9 +48,10 @@ class Personality(BaseModel):
 
 
 class Persona(BaseModel):
-    """A simulated user with a hidden need, a personality and a starting emotion (0-100)."""
+    """A simulated user with a hidden need, a personality and a starting emotion (0-100). Strict types: a JSON
+    ``"50"`` or ``true`` is not the number 50, and NaN or infinity is no value of any field."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
 
     id: str = Field(min_length=1)
     name: str = Field(min_length=1)
@@ -71,48 +73,6 @@ class Persona(BaseModel):
 def parse_persona(obj: object, path: str | Path, line: int) -> Persona:
     """Validate one decoded JSON value as a persona; errors name ``path``, ``line`` and the field."""
     return validate_line(Persona, obj, path, line)
-
-
-def _read_text(path: Path, kind: str) -> str:
-    """The UTF-8 text of a ``kind`` ("JSON", "JSONL") file (a byte-order mark is dropped); :class:`InputError`
-    when it is missing, a directory or not UTF-8."""
-    try:
-        return path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise InputError(path, None, None, "file not found") from None
-    except UnicodeDecodeError as exc:
-        raise InputError(path, None, None, f"not UTF-8 text ({exc.reason})") from None
-    except IsADirectoryError:
-        raise InputError(path, None, None, f"is a directory, expected a {kind} file") from None
-
-
-def read_json(path: str | Path) -> Any:
-    """The decoded value of a JSON file; an unreadable file or bad JSON raises :class:`InputError`."""
-    path = Path(path)
-    try:
-        return json.loads(_read_text(path, "JSON"))
-    except json.JSONDecodeError as exc:
-        raise InputError(path, exc.lineno, None, f"not valid JSON ({exc.msg})") from None
-
-
-def iter_jsonl(path: str | Path):
-    """Yield ``(line_number, decoded_value)`` for each non-blank line; bad JSON raises :class:`InputError`."""
-    path = Path(path)
-    text = _read_text(path, "JSONL")
-    # Split on "\n" only: str.splitlines() also breaks at U+2028, U+0085..., which JSON keeps unescaped
-    # inside strings (json.dumps(..., ensure_ascii=False) writes them as they are).
-    for number, raw in enumerate(text.split("\n"), start=1):
-        if not raw.strip():
-            continue
-        try:
-            value = json.loads(raw)
-        except json.JSONDecodeError as exc:
-            raise InputError(path, number, None, f"not valid JSON ({exc.msg} at column {exc.colno})") from None
-        except ValueError as exc:  # an integer of more than 4300 digits
-            raise InputError(path, number, None, f"not valid JSON ({str(exc).split(':')[0]})") from None
-        except RecursionError:
-            raise InputError(path, number, None, "not valid JSON (nested too deeply)") from None
-        yield number, value
 
 
 def load_personas(path: str | Path) -> list[Persona]:

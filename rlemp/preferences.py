@@ -39,7 +39,7 @@ import time
 from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Literal, Sequence
+from typing import Any, Callable, Literal, Sequence
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
@@ -239,14 +239,17 @@ def mine_preferences(
     seed: int = 0,
     batch_size: int = 64,
     record: dict[str, Any] | None = None,
+    progress: bool = False,
 ) -> MiningResult:
     """Mine preference pairs from the policy ``model`` (see the module docstring).
 
     ``scorer`` is a :class:`~rlemp.rewards.flr.FollowUpLikelihood`, required when the judge uses ``flr``;
     ``settings`` is the policy's sampling for the state rollouts and look-ahead turns (the candidates use
     ``config.temperature``); ``batch_size`` bounds the rows of one ``generate`` call; ``record`` adds to
-    every pair's ``judge`` field (e.g. the scorer's name).
+    every pair's ``judge`` field (e.g. the scorer's name). ``progress`` shows a bar with an ETA for each of the
+    two stages (playing the conversations, judging the candidates).
     """
+    from rlemp.logs import progress_bar
     from transformers import set_seed
 
     from rlemp.evaluation import conversation_seed
@@ -272,16 +275,33 @@ def mine_preferences(
     }
 
     transcripts: list[Transcript] = []
-    for start in range(0, len(personas), batch_size):
-        batch = personas[start:start + batch_size]
-        set_seed(conversation_seed(seed, start))
-        seeds = [conversation_seed(seed, start + i) for i in range(len(batch))]
-        result, _ = rollout_model(policy, simulator, batch, seeds, max_turns)
-        transcripts.extend(result.finished)
+    with progress_bar("playing conversations", len(personas), progress) as advance:
+        for start in range(0, len(personas), batch_size):
+            batch = personas[start:start + batch_size]
+            set_seed(conversation_seed(seed, start))
+            seeds = [conversation_seed(seed, start + i) for i in range(len(batch))]
+            result, _ = rollout_model(policy, simulator, batch, seeds, max_turns)
+            transcripts.extend(result.finished)
+            advance(len(batch))
     states = dialogue_states(transcripts, config.states_per_persona, seed)
+    out = MiningResult(pairs=[], states=len(states))
+    with progress_bar("judging candidates at dialogue states", len(states), progress) as advance:
+        _judge_states(states, config, policy, simulator, scorer, settings, candidate_settings, judge_record, seed,
+                      batch_size, out, advance)
+    policy.streams.clear()
+    out.seconds = time.perf_counter() - started
+    return out
+
+
+def _judge_states(states, config: MiningConfig, policy: ModelPolicy, simulator: UserSimulator, scorer,
+                  settings: GenerationSettings, candidate_settings: GenerationSettings, judge_record: dict[str, Any],
+                  seed: int, batch_size: int, out: MiningResult, advance: Callable[[int], None]) -> None:
+    """Sample ``config.candidates`` replies at every state, judge them and add the pairs to ``out``."""
+    from transformers import set_seed
+
+    from rlemp.evaluation import conversation_seed
 
     judge = _Judge(config, policy, simulator, scorer)
-    out = MiningResult(pairs=[], states=len(states))
     k = config.candidates
     per_batch = max(1, batch_size // k)
     for start in range(0, len(states), per_batch):
@@ -303,9 +323,7 @@ def mine_preferences(
             if pair is not None:
                 out.pairs.append(pair)
         logger.info("mined %d pairs from %d of %d states", len(out.pairs), start + len(batch_states), len(states))
-    policy.streams.clear()
-    out.seconds = time.perf_counter() - started
-    return out
+        advance(len(batch_states))
 
 
 # --- the pairs file ------------------------------------------------------------------------------------------
@@ -370,6 +388,7 @@ def mine_to_file(
     seed: int = 0,
     batch_size: int = 64,
     thinking: bool = False,
+    progress: bool = False,
 ) -> MiningResult:
     """``rlemp mine-preferences``: load the policy (plus adapter), personas, simulator and scorer, mine, write.
 
@@ -393,6 +412,7 @@ def mine_to_file(
     record = {"policy": str(model_name_or_path), "adapter": str(adapter) if adapter else None,
               "flr_model": str(flr_model or model_name_or_path) if scorer is not None else None}
     result = mine_preferences(model, tokenizer, personas, simulator, config, scorer=scorer, settings=settings,
-                              thinking=thinking, max_turns=max_turns, seed=seed, batch_size=batch_size, record=record)
+                              thinking=thinking, max_turns=max_turns, seed=seed, batch_size=batch_size, record=record,
+                              progress=progress)
     write_pairs(result.pairs, out)
     return result

@@ -24,7 +24,7 @@ SUMMARY_ROWS = (
     ("success_rate", "success rate (reached 100)", "{:.3f}"),
     ("failure_rate", "failure rate (ended below 10)", "{:.3f}"),
     ("mean_turns", "mean turns", "{:.2f}"),
-    ("n_personas", "conversations scored", "{:d}"),
+    ("n_personas", "conversations scored", "{:g}"),
 )
 FORMATS = {key: fmt for key, _, fmt in SUMMARY_ROWS}
 
@@ -41,13 +41,18 @@ def _fmt_change(key: str, value: float | None) -> str:
     return ("+" if value > 0 else "") + FORMATS.get(key, "{:.1f}").format(value)
 
 
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]|#])")
+_MD_SPECIAL = re.compile(r"([\\`*\[\]|#])")
+# An underscore inside a word (``practical_advice``) cannot start or end emphasis (CommonMark), so it stays as is;
+# only one at a word's edge could, and is escaped.
+_MD_EDGE_UNDERSCORE = re.compile(r"(?<![0-9A-Za-z])_|_(?![0-9A-Za-z])")
 
 
 def md_text(text: str) -> str:
-    """Model or user text made safe inside markdown: one line, no HTML, markdown marks escaped."""
+    """Model or user text made safe inside markdown: one line, no HTML, markdown marks escaped (underscores
+    only where they could mark emphasis, so identifiers such as ``practical_advice`` read as they are)."""
     text = " ".join(text.split()).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return _MD_SPECIAL.sub(r"\\\1", text) or "_(empty)_"
+    text = _MD_EDGE_UNDERSCORE.sub(r"\\_", _MD_SPECIAL.sub(r"\\\1", text))
+    return text or "_(empty)_"
 
 
 def md_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
@@ -117,6 +122,7 @@ def write_report(out_dir: str | Path, transcripts: Sequence[Transcript], metrics
         ("thinking", metrics.get("thinking", False)),
         ("dropped conversations (simulator errors)", metrics.get("n_dropped", 0)),
         ("turns the simulator could not judge (fallback)", metrics.get("n_fallback_turns", 0)),
+        ("versions", ", ".join(f"{k} {v}" for k, v in (metrics.get("versions") or {}).items()) or "-"),
     ]
     worst, best = worst_and_best(transcripts)
     parts = [
@@ -205,20 +211,32 @@ def plot_trajectories(transcripts: Sequence[Transcript], path: str | Path):
 
 
 def plot_curves(series: dict[str, Sequence[float]], path: str | Path, title: str):
-    """A PNG of logged metrics per step (reward curves...): one panel per series, sharing the step axis.
-    Missing values (None/NaN) leave gaps."""
+    """A PNG of logged metrics per step (reward curves...): one panel per series, sharing the step axis, with
+    whole-number step ticks. Missing values (None/NaN) leave gaps. A series that is 0 at every logged step (a
+    reward that never fired, e.g. safety on a harmless run) gets no panel of its own: its name is listed under the
+    title instead."""
     if not series:
         raise ValueError("no series to plot")
-    fig = _figure(8.0, 1.0 + 2.0 * len(series))
-    axes = fig.subplots(len(series), 1, sharex=True, squeeze=False)[:, 0]
-    for ax, (name, values) in zip(axes, series.items()):
+    from matplotlib.ticker import MaxNLocator
+
+    def always_zero(values: Sequence[float]) -> bool:
+        present = [float(v) for v in values if v is not None and not math.isnan(float(v))]
+        return all(v == 0 for v in present)
+
+    zero = [name for name, values in series.items() if always_zero(values)]
+    shown = {name: values for name, values in series.items() if name not in zero} or series
+    fig = _figure(8.0, 1.2 + 1.8 * len(shown))
+    fig.set_layout_engine("constrained")  # keeps the title and the panels' labels apart
+    axes = fig.subplots(len(shown), 1, sharex=True, squeeze=False)[:, 0]
+    for ax, (name, values) in zip(axes, shown.items()):
         ys = [math.nan if v is None else float(v) for v in values]
         ax.plot(range(1, len(ys) + 1), ys, marker="." if len(ys) < 50 else None, linewidth=1.2)
         ax.set_ylabel(name, fontsize=8)
         ax.grid(alpha=0.3)
+    axes[-1].xaxis.set_major_locator(MaxNLocator(integer=True))
     axes[-1].set_xlabel("step")
-    fig.suptitle(title)
-    fig.tight_layout()
+    hidden = [name for name in zero if name not in shown]
+    fig.suptitle(title + (f"\n(0 at every step, not drawn: {', '.join(hidden)})" if hidden else ""), fontsize=10)
     fig.savefig(path, format="png")
     return fig
 
@@ -232,6 +250,14 @@ def _setup_line(comparison: dict[str, Any], side: str) -> str:
     return f"{comparison[side]} ({model}{' + ' + str(adapter) if adapter else ''})"
 
 
+def _fmt_emotion(value: float | int | None, change: bool = False) -> str:
+    """A final emotion (an integer, or a mean over seeds with one decimal) or its change."""
+    if value is None:
+        return "-"
+    text = str(int(value)) if float(value).is_integer() else f"{value:.1f}"
+    return ("+" if change and value > 0 else "") + text
+
+
 def comparison_rows(comparison: dict[str, Any]) -> dict[str, tuple[list[str], list[list[str]]]]:
     """The comparison's three tables (overall, by hidden need, by persona) as header and text rows."""
     labels = {key: label for key, label, _ in SUMMARY_ROWS}
@@ -239,8 +265,8 @@ def comparison_rows(comparison: dict[str, Any]) -> dict[str, tuple[list[str], li
                for key, v in comparison["overall"].items()]
     needs = [[need, _fmt("sentient_score", v["a"]), _fmt("sentient_score", v["b"]),
               _fmt_change("sentient_score", v["change"])] for need, v in comparison["by_hidden_need"].items()]
-    personas = [[p["persona_id"], p["hidden_need"], _fmt("n_personas", p["a"]), _fmt("n_personas", p["b"]),
-                 _fmt_change("n_personas", p["change"])] for p in comparison["by_persona"]]
+    personas = [[p["persona_id"], p["hidden_need"], _fmt_emotion(p["a"]), _fmt_emotion(p["b"]),
+                 _fmt_emotion(p["change"], change=True)] for p in comparison["by_persona"]]
     return {
         "Overall": (["metric", "A", "B", "change"], overall),
         "SentientScore by hidden need": (["hidden need", "A", "B", "change"], needs),
@@ -248,19 +274,55 @@ def comparison_rows(comparison: dict[str, Any]) -> dict[str, tuple[list[str], li
     }
 
 
+def verdict_markdown(comparison: dict[str, Any]) -> list[str]:
+    """The verdict and how it was computed."""
+    v = comparison["verdict"]
+    seeds = comparison.get("seeds") or []
+    how = (f"Per persona, the change in final emotion B - A{' averaged over the seeds' if len(seeds) > 1 else ''}; "
+           f"their mean with a {v['confidence']:.0%} percentile bootstrap interval over personas "
+           f"({v['resamples']} resamples, seed {v['bootstrap_seed']}). An interval that includes 0 means the "
+           "change is within the persona-to-persona noise of this evaluation; more personas or seeds narrow it.")
+    return ["## Verdict", "", f"**{md_text(v['text'])}**", "", how]
+
+
+def samples_markdown(comparison: dict[str, Any]) -> list[str]:
+    """The first exchange of a few personas, before (A) and after (B)."""
+    samples = comparison.get("samples") or []
+    if not samples:
+        return []
+    parts = ["## Sample replies (first turn, same opening message)", ""]
+    for sample in samples:
+        parts += [f"### {md_text(sample['persona_id'])}: final emotion "
+                  f"{_fmt_emotion(sample['change'], change=True)}", "",
+                  f"- **User**: {md_text(sample['opening'])}"]
+        for side in ("a", "b"):
+            turn = sample[side]
+            parts += [f"- **{side.upper()}**: {md_text(turn['agent'])}",
+                      f"  - user ({turn['delta']:+d}, final {turn['final_emotion']}): {md_text(turn['user'])}"]
+        parts.append("")
+    return parts
+
+
 def write_comparison(out_dir: str | Path, comparison: dict[str, Any]) -> tuple[Path, Path]:
     """``comparison.md`` and ``comparison.json`` in ``out_dir``."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    seeds = comparison.get("seeds") or []
     parts = ["# Comparison of two evaluations", "",
-             f"- A: {md_text(_setup_line(comparison, 'a'))}", f"- B: {md_text(_setup_line(comparison, 'b'))}", ""]
+             f"- A: {md_text(_setup_line(comparison, 'a'))}", f"- B: {md_text(_setup_line(comparison, 'b'))}",
+             f"- evaluation seed{'s' if len(seeds) > 1 else ''}: {', '.join(map(str, seeds))}"]
+    if comparison.get("versions"):
+        parts.append(f"- versions (B): {md_text(', '.join(f'{k} {v}' for k, v in comparison['versions'].items()))}")
+    parts.append("")
     if comparison["warnings"]:
         parts += ["**Warning**: the two evaluations were not run the same way:", ""]
         parts += [f"- {md_text(w)}" for w in comparison["warnings"]]
+        parts.append("")
+    parts += verdict_markdown(comparison) + [""] + samples_markdown(comparison)
     for title, (header, rows) in comparison_rows(comparison).items():
-        parts += ["", f"## {title}", "", md_table(header, [[md_text(c) for c in row] for row in rows])]
+        parts += [f"## {title}", "", md_table(header, [[md_text(c) for c in row] for row in rows]), ""]
     md_path, json_path = out / "comparison.md", out / "comparison.json"
-    md_path.write_text("\n".join(parts) + "\n", encoding="utf-8")
+    md_path.write_text("\n".join(parts).rstrip() + "\n", encoding="utf-8")
     json_path.write_text(json.dumps(comparison, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return md_path, json_path
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
 from rlemp.personas import Persona
 from rlemp.simulators.base import SimulatorError, UserSimulator
@@ -126,6 +126,62 @@ class TokenStream:
         self.env_mask.extend([mask] * len(ids))
 
 
+_UNCARRIED_CACHES: set[str] = set()  # model/cache types already logged as re-encoding every turn
+
+
+@dataclass
+class CarriedCache:
+    """The KV cache of the conversations of the last turn, kept for their next turn.
+
+    Row ``i`` of the cache belongs to ``streams[i]``. Its positions are laid out as the turns were batched: each
+    turn appended a block of the new tokens, left-padded to the longest, then the generated tokens, so a row
+    has masked holes (the padding, and the tokens sampled after its EOS). ``ids`` and ``mask`` (rows x cache
+    length) say which token each position holds and whether the row attends to it; ``generate`` derives the
+    position ids from the mask (its cumulative sum), so every real token sits at the position it has when the
+    whole stream is encoded at once. ``cached[i]`` counts the stream's tokens (prompt + completion) in the cache:
+    the next turn encodes the rest.
+    """
+
+    cache: Any
+    streams: list[TokenStream]
+    ids: Any
+    mask: Any
+    cached: list[int]
+
+    @staticmethod
+    def supports(cache, length: int) -> bool:
+        """Whether ``cache`` can be carried: a growing cache of plain attention layers (rows can be dropped and
+        masked positions skipped) that holds ``length`` positions. Sliding windows forget positions, and
+        recurrent layers would fold the padding into their state."""
+        from transformers.cache_utils import DynamicLayer
+
+        layers = getattr(cache, "layers", None)
+        return (
+            bool(layers)
+            and hasattr(cache, "batch_select_indices")
+            and all(type(layer) is DynamicLayer for layer in layers)
+            and cache.get_seq_length() == length
+        )
+
+    def rows_of(self, streams: Sequence[TokenStream]) -> list[int] | None:
+        """Each stream's row, or None when the streams are not a subsequence of the cached ones (in order)."""
+        index = {id(s): i for i, s in enumerate(self.streams)}
+        rows = [index.get(id(s)) for s in streams]
+        if any(r is None for r in rows) or any(b <= a for a, b in zip(rows, rows[1:])):
+            return None
+        return rows
+
+    def select(self, rows: list[int]):
+        """(cache, ids, mask, cached counts) of ``rows`` only; the cache drops the other rows in place."""
+        import torch
+
+        if rows != list(range(len(self.streams))):
+            index = torch.tensor(rows, device=self.ids.device)
+            self.cache.batch_select_indices(index)
+            return self.cache, self.ids[index], self.mask[index], [self.cached[r] for r in rows]
+        return self.cache, self.ids, self.mask, self.cached
+
+
 class ModelPolicy:
     """A causal LM that plays the agent in many conversations at once, one batched ``generate`` per turn.
 
@@ -134,6 +190,12 @@ class ModelPolicy:
     template's framing, masked out), so every turn is generated from exactly the tokens that training will see.
     ``max_completion_tokens`` bounds a whole conversation: when the next turn could not fit, the conversation
     is ended there (``outcome`` ``max_turns``, ``meta.truncated`` = ``"length"``), which keeps replay exact.
+
+    With ``kv_cache`` (the default) the conversations' KV cache is carried from one turn to the next
+    (:class:`CarriedCache`), so a turn encodes only the stream tokens not yet in it (the user's new message in
+    its framing, and the reply's last token) instead of the whole conversation; the token streams are those of
+    re-encoding. Models whose cache cannot be carried (sliding-window or recurrent layers) re-encode every turn,
+    logged once.
     """
 
     def __init__(
@@ -145,6 +207,7 @@ class ModelPolicy:
         max_completion_tokens: int | None = None,
         system_prompt: str | None = None,
         user_token_reserve: int = 96,
+        kv_cache: bool = True,
     ):
         from rlemp.chat import system_prompt as default_system_prompt
 
@@ -160,6 +223,13 @@ class ModelPolicy:
         if self.eos_id is None or self.eos_id == tokenizer.unk_token_id:
             self.eos_id = tokenizer.eos_token_id
         self.generate_calls = 0
+        self.kv_cache = kv_cache
+        self.carried: CarriedCache | None = None
+
+    def reset(self) -> None:
+        """Forget every conversation (streams and carried cache)."""
+        self.streams.clear()
+        self.carried = None
 
     # The chat template's framing of a user message after an agent turn: "\n<|im_start|>user\n...<|im_end|>\n
     # <|im_start|>assistant\n". It is derived from the template itself rather than hard-coded.
@@ -201,7 +271,10 @@ class ModelPolicy:
         if self.max_completion_tokens is not None:
             remaining = min(self.max_completion_tokens - len(s.completion_ids) for s in streams)
             budget = max(1, min(budget, remaining - 1))  # keep room for a forced EOS
-        generated = self._generate([s.prompt_ids + s.completion_ids for s in streams], budget)
+        if self.kv_cache:
+            generated = self._generate_carrying_cache(streams, budget)
+        else:
+            generated = self._generate([s.prompt_ids + s.completion_ids for s in streams], budget)
         self.generate_calls += 1
         replies = []
         for stream, transcript, (ids, lps) in zip(streams, batch, generated, strict=True):
@@ -225,10 +298,72 @@ class ModelPolicy:
         import torch
 
         width = max(len(c) for c in contexts)
-        pad_id = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else self.eos_id
-        device = next(self.model.parameters()).device
-        input_ids = torch.tensor([[pad_id] * (width - len(c)) + c for c in contexts], device=device)
-        attention = torch.tensor([[0] * (width - len(c)) + [1] * len(c) for c in contexts], device=device)
+        input_ids = torch.tensor([[self._pad_id] * (width - len(c)) + c for c in contexts], device=self._device)
+        attention = torch.tensor([[0] * (width - len(c)) + [1] * len(c) for c in contexts], device=self._device)
+        out = self._model_generate(input_ids, attention, None, budget)
+        return self._sampled(out, width)
+
+    def _generate_carrying_cache(self, streams: list[TokenStream], budget: int) -> list[tuple[list[int], list[float]]]:
+        """:meth:`_generate` on the streams' contexts, encoding only what the carried cache lacks; keeps the
+        cache of this turn for the next. Conversations that were not in the previous turn's batch (in order), or
+        a conversation with nothing new since, restart it: the whole batch is encoded from scratch."""
+        import torch
+
+        carried, self.carried = self.carried, None
+        rows = carried.rows_of(streams) if carried is not None else None
+        cache, prefix_ids, prefix_mask, cached = None, None, None, [0] * len(streams)
+        if rows is not None and all(len(s.prompt_ids) + len(s.completion_ids) > carried.cached[r]
+                                    for s, r in zip(streams, rows)):
+            cache, prefix_ids, prefix_mask, cached = carried.select(rows)
+        pending = [(s.prompt_ids + s.completion_ids)[n:] for s, n in zip(streams, cached)]
+        block = max(len(p) for p in pending)
+        new_ids = torch.tensor([[self._pad_id] * (block - len(p)) + p for p in pending], device=self._device)
+        new_mask = torch.tensor([[0] * (block - len(p)) + [1] * len(p) for p in pending], device=self._device)
+        if prefix_ids is not None:
+            new_ids, new_mask = torch.cat([prefix_ids, new_ids], dim=1), torch.cat([prefix_mask, new_mask], dim=1)
+        width = new_ids.shape[1]
+        out = self._model_generate(new_ids, new_mask, cache, budget)
+        generated = self._sampled(out, width)
+        steps = out.sequences.shape[1] - width
+        if not CarriedCache.supports(out.cache, width + steps - 1):
+            self._give_up_carrying(out.cache)
+            return generated
+        # The cache holds every token fed to the model: the input and all sampled tokens but the last. A row's
+        # tokens after its EOS are padding: masked from now on.
+        kept = [ids.index(self.eos_id) + 1 if self.eos_id in ids else len(ids) for ids, _ in generated]
+        fed = torch.arange(steps - 1, device=self._device)
+        generated_mask = (fed.unsqueeze(0) < torch.tensor(kept, device=self._device).unsqueeze(1)).to(new_mask.dtype)
+        self.carried = CarriedCache(
+            cache=out.cache,
+            streams=list(streams),
+            ids=out.sequences[:, :-1],
+            mask=torch.cat([new_mask, generated_mask], dim=1),
+            cached=[n + len(p) + min(k, steps - 1) for n, p, k in zip(cached, pending, kept)],
+        )
+        return generated
+
+    def _give_up_carrying(self, cache) -> None:
+        name = f"{type(self.model).__name__}/{type(cache).__name__}"
+        if name not in _UNCARRIED_CACHES:
+            _UNCARRIED_CACHES.add(name)
+            layers = sorted({type(layer).__name__ for layer in getattr(cache, "layers", [])})
+            logger.warning(
+                "%s: the KV cache (%s%s) cannot be carried across turns; re-encoding every turn",
+                type(self.model).__name__, type(cache).__name__, f" of {', '.join(layers)}" if layers else "",
+            )
+        self.kv_cache = False
+
+    @property
+    def _pad_id(self) -> int:
+        return self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else self.eos_id
+
+    @property
+    def _device(self):
+        return next(self.model.parameters()).device
+
+    def _model_generate(self, input_ids, attention, cache, budget: int):
+        import torch
+
         greedy = self.settings.temperature <= 0
         sampling = {} if greedy else {
             "temperature": self.settings.temperature, "top_p": self.settings.top_p, "top_k": self.settings.top_k
@@ -239,10 +374,12 @@ class ModelPolicy:
             out = self.model.generate(
                 input_ids=input_ids,
                 attention_mask=attention,
+                **({"cache": cache} if cache is not None else {}),
                 max_new_tokens=budget,
                 do_sample=not greedy,
                 eos_token_id=self.eos_id,
-                pad_token_id=pad_id,
+                pad_token_id=self._pad_id,
+                use_cache=True,  # also when training turned it off (gradient checkpointing)
                 return_dict_in_generate=True,
                 output_logits=True,
                 synced_gpus=False,  # weights are whole here (gathered under ZeRO-3): ranks end turns independently
@@ -250,11 +387,20 @@ class ModelPolicy:
             )
         if was_training:
             self.model.train()
+        return out
+
+    def _sampled(self, out, width: int) -> list[tuple[list[int], list[float]]]:
+        """(new ids, sampling logprobs) per row of a ``generate`` output whose inputs were ``width`` wide."""
+        import torch
+
         new_tokens = out.sequences[:, width:]
-        logits = torch.stack(out.logits, dim=1).float()
-        if not greedy:
-            logits = logits / self.settings.temperature
-        token_logprobs = torch.log_softmax(logits, dim=-1).gather(-1, new_tokens.unsqueeze(-1)).squeeze(-1)
+        temperature = self.settings.temperature if self.settings.temperature > 0 else 1.0
+        # Step by step, the sampled token's logit minus the log-sum-exp: no (rows x steps x vocab) copy.
+        token_logprobs = []
+        for step_logits, tokens in zip(out.logits, new_tokens.unbind(1), strict=True):
+            logits = step_logits.float() / temperature
+            token_logprobs.append(logits.gather(-1, tokens.unsqueeze(-1)).squeeze(-1) - logits.logsumexp(-1))
+        token_logprobs = torch.stack(token_logprobs, dim=1)
         return list(zip(new_tokens.tolist(), token_logprobs.tolist()))
 
     def _room_for_another_turn(self, stream: TokenStream) -> bool:
@@ -270,6 +416,7 @@ def rollout_model(
     on_turn: Callable[[int, int], None] | None = None,
 ) -> tuple[RolloutResult, list[TokenStream]]:
     """Run the policy model against the personas; returns the result and each transcript's token stream."""
-    policy.streams.clear()
+    policy.reset()
     result = run_conversations(simulator, personas, policy, seeds, max_turns, on_turn)
+    policy.carried = None  # every conversation has ended: free their cache
     return result, [policy.stream(t) for t in result.transcripts]

@@ -17,10 +17,43 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal, get_args
 
-from rlemp.errors import RlempError
+from pydantic import BaseModel, ConfigDict, Field
+
+from rlemp.errors import InputError, RlempError, validate_line
+from rlemp.files import iter_jsonl
 
 Target = Literal["replies", "reactions"]
 TARGETS: tuple[str, ...] = get_args(Target)
+
+
+class CorpusMessage(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    role: Literal["system", "user", "assistant"]
+    content: str
+
+
+class CorpusRow(BaseModel):
+    """One conversation of the SFT corpus (other keys of the row are ignored)."""
+
+    model_config = ConfigDict(extra="ignore", strict=True)
+
+    messages: list[CorpusMessage] = Field(min_length=2)
+
+
+def read_corpus(path: str | Path) -> list[dict]:
+    """The ``{"messages": [...]}`` rows of a corpus JSONL, each checked (roles, string contents, at least one
+    supporter reply that answers the user); errors name the file, line and field."""
+    rows = []
+    for number, obj in iter_jsonl(path):
+        row = validate_line(CorpusRow, obj, path, number)
+        roles = [m.role for m in row.messages]
+        if "assistant" not in roles or "user" not in roles:
+            raise InputError(path, number, "messages", "needs at least one user and one assistant message")
+        rows.append({"messages": [m.model_dump() for m in row.messages]})
+    if not rows:
+        raise InputError(path, None, None, "no conversations in the corpus")
+    return rows
 
 
 def reaction_examples(conversations, tokenizer) -> list[dict[str, str]]:
@@ -52,20 +85,22 @@ def sft_warm_start(
 ) -> Path:
     """Fully fine-tune ``model_dir`` on ``corpus`` (JSONL with a ``messages`` column); saves to ``out_dir``."""
     import torch
-    from datasets import Dataset, load_dataset
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from datasets import Dataset
     from trl import SFTConfig, SFTTrainer
+
+    from rlemp.loading import load_model, load_tokenizer, model_source
+    from rlemp.trainers.progress import use_compact_progress
 
     if target not in TARGETS:
         raise RlempError(f"sft target: expected one of {', '.join(TARGETS)}, got {target!r}")
     corpus = Path(corpus)
-    if not corpus.is_file():
+    if not corpus.exists():
         raise RlempError(f"{corpus}: corpus not found (build it with `rlemp build-corpus`)")
-    tokenizer = AutoTokenizer.from_pretrained(model_dir)
-    dataset = load_dataset("json", data_files=str(corpus), split="train").select_columns(["messages"])
+    dataset = Dataset.from_list(read_corpus(corpus))
+    tokenizer = load_tokenizer(model_source(model_dir))
     if target == "reactions":
         dataset = Dataset.from_list(reaction_examples(dataset["messages"], tokenizer))
-    model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32)
+    model, _ = load_model(model_dir, tokenizer_from=model_dir, dtype=torch.float32)
     config = SFTConfig(
         output_dir=str(Path(out_dir) / "trainer"),
         num_train_epochs=epochs,
@@ -85,6 +120,7 @@ def sft_warm_start(
         activation_checkpointing=False,  # small models: recomputing costs more than the memory saved
     )
     trainer = SFTTrainer(model=model, args=config, train_dataset=dataset, processing_class=tokenizer)
+    use_compact_progress(trainer)
     trainer.train()
     out = Path(out_dir)
     trainer.save_model(str(out))

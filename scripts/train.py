@@ -4,6 +4,8 @@
 import sys
 
 from rlemp.cli import run_train_cli
+from rlemp.logs import setup_logging
 
 if __name__ == "__main__":
+    setup_logging()
     sys.exit(run_train_cli(sys.argv[1:]))

@@ -67,3 +67,12 @@ def test_reply_bank_errors_name_the_line(tmp_path):
     partial.write_text('{"category": "validation", "text": "ok"}\n')
     with pytest.raises(InputError, match="no replies for"):
         load_reply_bank(partial)
+
+
+def test_shipped_corpus_is_what_the_current_rule_simulator_builds(tmp_path):
+    """The corpus's reactions come from the rule simulator: a new simulator version must rebuild it
+    (`rlemp build-corpus` with its defaults), or the FLR scorer learns reactions the simulator no longer gives."""
+    rebuilt = build_corpus(build_simulator("rule"), load_personas(DATA_DIR / "personas" / "train.jsonl"),
+                           load_reply_bank(BANK), tmp_path / "corpus.jsonl", seed=0, conversations_per_persona=2,
+                           max_turns=2, replies_per_category=4)
+    assert rebuilt.read_bytes() == (DATA_DIR / "corpus" / "supporter_replies.jsonl").read_bytes()

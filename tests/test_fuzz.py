@@ -1,15 +1,20 @@
 """Property-based fuzzing of every loader of user files: random bytes and mutated valid files (a field deleted,
 replaced by a random or extreme JSON value, a key added, lines cut, duplicated, swapped or garbled) go to the
-persona, SAGE, transcript and dialogue loaders, ``rlemp personas validate`` and ``rlemp verify``. Each must
-either accept the file or fail with a one-line :class:`RlempError` (exit code 1 or 2 for the CLI), never crash."""
+persona, SAGE, transcript, dialogue (ESConv, MELD, rlemp), recipe, simulator-config, accelerate-config,
+metrics, preference-pair, corpus, script and adapter readers, ``rlemp personas validate``, ``rlemp verify`` and
+``rlemp eval --compare``. Each must either accept the file or fail with a one-line :class:`RlempError` (exit code
+1 or 2 for the CLI; 70 would be an unexpected exception), never crash. Each property runs ``max_examples`` times
+in the default suite and five times as often in the ``slow`` pass."""
 
 from __future__ import annotations
 
 import json
 import math
+import os
 from pathlib import Path
 
 import pytest
+import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
@@ -24,7 +29,17 @@ from rlemp.transcript import read_transcripts, verify_transcripts
 
 DATA = Path(__file__).parent / "data"
 runner = CliRunner()
-FUZZ = settings(max_examples=120, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+SLOW_RUN = os.environ.get("RLEMP_FUZZ_SLOW") == "1"
+
+
+def fuzz(max_examples: int = 120):
+    """Hypothesis settings: ``max_examples`` by default, five times as many with ``RLEMP_FUZZ_SLOW=1`` (the slow
+    pass, see ``test_fuzz_slow.py``)."""
+    return settings(max_examples=max_examples * (5 if SLOW_RUN else 1), deadline=None, database=None,
+                    suppress_health_check=list(HealthCheck))
+
+
+FUZZ = fuzz()
 
 
 def jsonl_records(path: Path) -> list[dict]:
@@ -132,7 +147,7 @@ def accepts_or_explains(load, path: Path):
 def cli_accepts_or_explains(*args: str) -> int:
     result = runner.invoke(app, list(args))
     assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
-    assert result.exit_code in (0, 1, 2), result.output
+    assert result.exit_code in (0, 1, 2), result.output  # 70: an unexpected exception
     assert "Traceback" not in result.output
     if result.exit_code:
         assert len(result.stderr.strip().splitlines()) == 1, result.stderr
@@ -186,3 +201,167 @@ def test_dialogue_files(scratch, data):
     path = scratch / {"esconv": "d.json", "meld": "d.csv", "rlemp": "d.jsonl"}[kind]
     path.write_bytes(content)
     accepts_or_explains(dialogue_difficulties, path)
+
+
+# --- recipes, configs, metrics, pairs, corpus, scripts, adapters --------------------------------------------------
+
+ROOT = DATA.parent.parent
+RECIPE = yaml.safe_load((ROOT / "recipes" / "tiny" / "grpo.yaml").read_text(encoding="utf-8"))
+RECIPE.update(model_name_or_path="outputs/tiny-model", personas=str(DATA / "personas_small.jsonl"),
+              eval_personas=str(DATA / "personas_small.jsonl"))
+ACCELERATE = [yaml.safe_load(p.read_text(encoding="utf-8"))
+              for p in sorted((ROOT / "accelerate_configs").glob("*.yaml"))]
+OPENAI_CONFIG = {"base_url": "http://127.0.0.1:9/v1", "model": "m", "api_key_env": "RLEMP_FUZZ_KEY", "max_tokens": 64,
+                 "timeout_s": 1.0, "max_retries": 0, "backoff_s": 0.1, "cache_dir": None, "temperature": 0.7}
+METRICS = {"sentient_score": 41.5, "success_rate": 0.25, "failure_rate": 0.125, "mean_turns": 2.5, "n_personas": 3,
+           "n_dropped": 0, "seed": 5, "max_turns": 3, "model": "m", "personas": "p.jsonl",
+           "simulator": {"backend": "rule", "version": "1", "config_hash": "abc"}}
+PAIR = {"prompt": [{"role": "system", "content": "be kind"}, {"role": "user", "content": "I lost my job."}],
+        "chosen": [{"role": "assistant", "content": "That sounds hard."}],
+        "rejected": [{"role": "assistant", "content": "Whatever."}]}
+CORPUS_ROW = {"messages": [{"role": "system", "content": "listen"}, {"role": "user", "content": "I am sad."},
+                           {"role": "assistant", "content": "I hear you."}, {"role": "user", "content": "Thanks."}],
+              "persona_id": "p1"}
+SCRIPT = json.loads((DATA / "scripts" / "empathic.json").read_text(encoding="utf-8"))
+ADAPTER_CONFIG = {"peft_type": "LORA", "r": 4, "lora_alpha": 8, "target_modules": ["q_proj"],
+                  "base_model_name_or_path": "tiny", "task_type": "CAUSAL_LM"}
+
+
+@st.composite
+def yaml_files(draw, value):
+    """YAML of ``value`` with one mutation, possibly garbled at the byte level; or random bytes."""
+    if draw(st.integers(0, 9)) == 0:
+        return draw(st.binary(max_size=300))
+    text = yaml.safe_dump(draw(mutated(value)), allow_unicode=draw(st.booleans()))
+    return draw(garbled(text))
+
+
+@st.composite
+def json_files(draw, value):
+    if draw(st.integers(0, 9)) == 0:
+        return draw(st.binary(max_size=300))
+    return draw(garbled(json.dumps(draw(mutated(value)), ensure_ascii=draw(st.booleans()))))
+
+
+@fuzz(25)
+@given(content=yaml_files(RECIPE))
+def test_recipe_files(scratch, content):
+    from rlemp.configs import parse_recipe
+
+    path = scratch / "recipe.yaml"
+    path.write_bytes(content)
+    accepts_or_explains(lambda p: parse_recipe(["--config", str(p), "--output_dir", str(scratch / "run")]), path)
+
+
+@fuzz(30)
+@given(content=yaml_files(OPENAI_CONFIG), backend=st.sampled_from(["openai", "rule"]))
+def test_simulator_config_files(scratch, content, backend):
+    from rlemp.cli import load_config_file
+
+    path = scratch / "simulator.yaml"
+    path.write_bytes(content)
+    config = accepts_or_explains(lambda p: load_config_file(p, backend), path)
+    if config is not None:
+        accepts_or_explains(lambda _: build_simulator(backend, config), path)
+
+
+@fuzz(30)
+@given(data=st.data())
+def test_accelerate_config_files(scratch, data):
+    from rlemp.doctor import accelerate_config_errors
+
+    path = scratch / "accelerate.yaml"
+    path.write_bytes(data.draw(yaml_files(data.draw(st.sampled_from(ACCELERATE)))))
+    errors = accelerate_config_errors(path)
+    assert all("\n" not in error and str(path) in error for error in errors), errors
+
+
+@fuzz(25)
+@given(content=json_files(METRICS))
+def test_metrics_files_compared(scratch, content):
+    folder = scratch / "eval"
+    folder.mkdir(exist_ok=True)
+    (folder / "metrics.json").write_bytes(content)
+    (folder / "transcripts.jsonl").write_text("".join(json.dumps(t) + "\n" for t in TRANSCRIPTS), encoding="utf-8")
+    cli_accepts_or_explains("eval", "--compare", str(folder), str(folder))
+
+
+@fuzz(30)
+@given(content=jsonl_files([PAIR, PAIR]))
+def test_preference_pair_files(scratch, content):
+    from rlemp.preferences import read_pairs
+
+    path = scratch / "pairs.jsonl"
+    path.write_bytes(content)
+    accepts_or_explains(read_pairs, path)
+
+
+@fuzz(30)
+@given(content=jsonl_files([CORPUS_ROW, CORPUS_ROW]))
+def test_corpus_files(scratch, content):
+    from rlemp.sft import read_corpus
+
+    path = scratch / "corpus.jsonl"
+    path.write_bytes(content)
+    accepts_or_explains(read_corpus, path)
+
+
+@fuzz(30)
+@given(content=json_files(SCRIPT))
+def test_script_files(scratch, content):
+    from rlemp.cli import load_script
+
+    path = scratch / "script.json"
+    path.write_bytes(content)
+    accepts_or_explains(load_script, path)
+
+
+@fuzz(30)
+@given(data=st.data())
+def test_esconv_files(scratch, data):
+    from rlemp.esconv import read_esconv
+
+    if data.draw(st.booleans()):
+        content, name = data.draw(garbled(json.dumps(data.draw(mutated(ESCONV))))), "esconv.json"
+    else:
+        content, name = data.draw(jsonl_files(ESCONV)), "esconv.jsonl"
+    path = scratch / name
+    path.write_bytes(content)
+    accepts_or_explains(read_esconv, path)
+
+
+def adapter_tensors():
+    import torch
+
+    return {"base_model.model.layers.0.q_proj.lora_A.weight": torch.ones(4, 16),
+            "base_model.model.layers.0.q_proj.lora_B.weight": torch.zeros(16, 4)}
+
+
+@fuzz(30)
+@given(config=json_files(ADAPTER_CONFIG), damage=st.sampled_from(["none", "cut", "flip", "nan", "rank"]),
+       at=st.floats(0, 1))
+def test_adapter_folders(scratch, config, damage, at):
+    from safetensors.torch import save_file
+
+    from rlemp.loading import check_adapter
+
+    folder = scratch / "adapter"
+    folder.mkdir(exist_ok=True)
+    (folder / "adapter_config.json").write_bytes(config)
+    tensors = adapter_tensors()
+    if damage == "nan":
+        tensors["base_model.model.layers.0.q_proj.lora_A.weight"][1, 2] = math.nan
+    if damage == "rank":
+        tensors["base_model.model.layers.0.q_proj.lora_B.weight"] = tensors[
+            "base_model.model.layers.0.q_proj.lora_B.weight"][:, :3].contiguous()
+    weights = folder / "adapter_model.safetensors"
+    save_file(tensors, weights)
+    data = weights.read_bytes()
+    i = int(at * (len(data) - 1))
+    if damage == "cut":
+        weights.write_bytes(data[:i])
+    elif damage == "flip":
+        weights.write_bytes(data[:i] + bytes([data[i] ^ 0xFF]) + data[i + 1:])
+    loaded = accepts_or_explains(check_adapter, folder)
+    if damage in ("nan", "rank"):
+        assert loaded is None

@@ -237,12 +237,18 @@ def test_cli_merge_gives_a_plain_model_with_the_adapter_outputs(trained, tmp_pat
         [{"role": "user", "content": "hi"}], add_generation_prompt=True, tokenize=False)
 
 
-def test_a_local_base_model_is_left_out_of_the_metadata_unless_named(trained, tmp_path, caplog):
+def test_a_local_base_model_is_refused_unless_named_or_allowed(trained, tmp_path, caplog):
     adapter = tmp_path / "adapter"
     shutil.copytree(trained["dir"], adapter)
     (adapter / "rlemp_training.json").unlink()
-    publish_adapter(adapter, "me/tiny-rlemp", dry_run_dir=tmp_path / "local")
-    assert ModelCard.load(tmp_path / "local" / "README.md").data.base_model is None
+    with pytest.raises(RlempError, match="is a local path.*--base-model OWNER/NAME.*--allow-local-base"):
+        publish_adapter(adapter, "me/tiny-rlemp", dry_run_dir=tmp_path / "refused")
+    assert not (tmp_path / "refused").exists()
+
+    publish_adapter(adapter, "me/tiny-rlemp", dry_run_dir=tmp_path / "local", allow_local_base=True)
+    card = ModelCard.load(tmp_path / "local" / "README.md")
+    assert card.data.base_model is None and "huggingface.co/" + str(trained["base"]) not in card.text
+    assert f'from_pretrained("{trained["base"]}")  # a local folder: the base model is not on the Hub' in card.text
     assert "is a local path" in caplog.text
     config = json.loads((tmp_path / "local" / "adapter_config.json").read_text())
     assert config["base_model_name_or_path"] == str(trained["base"])
@@ -254,6 +260,23 @@ def test_a_local_base_model_is_left_out_of_the_metadata_unless_named(trained, tm
     assert "No training summary" in card.text and "rlemp_recipe.yaml" in card.text
     assert json.loads((tmp_path / "named" / "adapter_config.json").read_text())["base_model_name_or_path"] == \
         "org/base-1b"
+
+
+def test_a_relative_local_base_named_like_a_hub_id_is_refused_by_the_cli(trained, tmp_path, monkeypatch):
+    adapter = tmp_path / "adapter"
+    shutil.copytree(trained["dir"], adapter)
+    (adapter / "rlemp_training.json").unlink()
+    config = json.loads((adapter / "adapter_config.json").read_text())
+    (adapter / "adapter_config.json").write_text(json.dumps({**config, "base_model_name_or_path": "outputs/tiny"}))
+    (tmp_path / "outputs" / "tiny").mkdir(parents=True)
+    monkeypatch.chdir(tmp_path)
+    argv = ["push", "--adapter", str(adapter), "--repo-id", "me/tiny-rlemp", "--dry-run", str(tmp_path / "dry")]
+    refused = CliRunner().invoke(app, argv)
+    assert refused.exit_code == 2 and "'outputs/tiny' is a local path" in refused.output
+    named = CliRunner().invoke(app, [*argv, "--base-model", HUB_BASE])
+    assert named.exit_code == 0, named.output
+    card = ModelCard.load(tmp_path / "dry" / "README.md")
+    assert card.data.base_model == HUB_BASE and f'from_pretrained("{HUB_BASE}")\n' in card.text
 
 
 def test_missing_token_is_one_clear_line_and_exit_2(trained, no_token):

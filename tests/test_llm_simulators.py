@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 
 import pytest
 
@@ -14,7 +13,8 @@ from rlemp.errors import RlempError
 from rlemp.personas import Persona
 from rlemp.simulators import SimulatorError, build_simulator
 from rlemp.simulators.base import Reaction, apply_reaction
-from rlemp.simulators.llm import FALLBACK_USER_TEXT, InvalidOutput, derive_seed, load_prompts, parse_output
+from rlemp.simulators.llm import (FALLBACK_USER_TEXT, InvalidOutput, derive_seed, load_prompts, parse_output,
+                                  rating_change, rating_messages)
 from rlemp.transcript import verify_transcript
 
 SECRET = "sk-test-DO-NOT-LEAK-4242"
@@ -77,7 +77,10 @@ def test_prompt_files_are_part_of_the_config_hash(tmp_path):
     with pytest.raises(RlempError, match="hidden_needs.json: no description for critical_analysis"):
         load_prompts(tmp_path)
     (tmp_path / "user_turn.md").unlink()
-    with pytest.raises(RlempError, match="user_turn.md: prompt template not found"):
+    with pytest.raises(RlempError, match="user_turn.md: file not found"):
+        load_prompts(tmp_path)
+    (tmp_path / "user_turn.md").mkdir()
+    with pytest.raises(RlempError, match="user_turn.md: is a directory, expected a prompt template file"):
         load_prompts(tmp_path)
 
 
@@ -163,19 +166,15 @@ def test_openai_multi_turn_conversation_follows_the_server(server):
 
 
 def test_openai_concurrency_overlaps_slow_requests():
+    """Concurrency shows in how many requests the server had in flight at once, not in wall-clock time
+    (speed is measured in benchmarks/bench_simulator.py)."""
     n, delay = 6, 0.2
     with FakeOpenAIServer("--delay", str(delay)) as slow:
-        start = time.perf_counter()
         run(openai_sim(slow, concurrency=1), n=n, turns=1)
-        sequential = time.perf_counter() - start
         assert slow.stats()["max_in_flight"] == 1
-        start = time.perf_counter()
         transcripts, errors = run(openai_sim(slow, concurrency=n), n=n, turns=1)
-        concurrent = time.perf_counter() - start
         assert not errors and all(len(t.turns) == 1 for t in transcripts)
         assert 2 <= slow.stats()["max_in_flight"] <= n
-    assert sequential >= n * delay
-    assert concurrent < sequential / 3
 
 
 @pytest.mark.parametrize("fault", ["500", "429", "timeout", "drop"])
@@ -305,3 +304,45 @@ def test_hf_seeds_greedy_decoding_and_bad_config(tiny_model_dir, tmp_path):
     assert "\n" not in str(info.value)
     with pytest.raises(RlempError, match="field 'device'"):
         build_simulator("hf", {"model": str(tiny_model_dir), "device": "not-a-device"})
+
+
+# --- hf constrained mode (small models that cannot write the JSON object) ----------------------------------
+
+
+def test_rating_change_maps_ratings_onto_the_change_range():
+    assert rating_change([0, 0, 0, 0, 1], "expectation") == 10.0
+    assert rating_change([1, 0, 0, 0, 0], "expectation") == -10.0
+    assert rating_change([0.2] * 5, "expectation") == 0.0
+    assert rating_change([0.1, 0.1, 0.2, 0.2, 0.4], "expectation") == pytest.approx(3.5)
+    assert rating_change([0.1, 0.1, 0.2, 0.2, 0.4], "argmax") == 10.0
+    assert rating_change([0.3, 0.25, 0.1, 0.1, 0.25], "argmax") == -10.0
+    assert rating_change([0.1, 0.4, 0.3, 0.1, 0.1], "argmax") == -5.0
+
+
+def test_hf_constrained_mode_reads_the_change_from_digit_probabilities(tiny_model_dir):
+    import torch
+
+    sim = hf_sim(tiny_model_dir, mode="constrained", temperature=0.0, reply_tokens=6)
+    transcripts, errors = run(sim, n=3, turns=2)
+    assert not errors
+    assert (sim.stats["ratings"], sim.stats["fallbacks"], sim.stats["invalid"]) == (6, 0, 0)
+    assert all(len(t.turns) == 2 and t.turns[0].user for t in transcripts)
+    # the first turn's change, recomputed by hand from one unpadded forward pass
+    t = transcripts[1]
+    fresh = sim.start(t.persona, seed=t.seed, max_turns=2)
+    messages = rating_messages(sim.rating_prompts, sim.prompts.hidden_needs, fresh, t.turns[0].agent, "rating")
+    text = sim.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+    ids = sim.tokenizer(text, return_tensors="pt", add_special_tokens=False)
+    with torch.no_grad():
+        logits = sim.model(**ids).logits[0, -1]
+    digits = [sim.tokenizer.convert_tokens_to_ids(d) for d in "12345"]
+    probs = torch.softmax(logits[digits], dim=-1).tolist()
+    assert t.turns[0].delta == round(rating_change(probs, "expectation"))
+    assert t.turns[0].rationale.startswith("constrained: P(rating 1-5) = " + " ".join(f"{p:.2f}" for p in probs))
+    # one conversation per call gives the same transcripts; a replay verifies; the templates are in the hash
+    alone = hf_sim(tiny_model_dir, mode="constrained", temperature=0.0, reply_tokens=6, batch_size=1)
+    again, _ = run(alone, n=3, turns=2)
+    assert [x.turns for x in again] == [x.turns for x in transcripts]
+    assert verify_transcript(transcripts[2]) is None
+    assert "rating_turn.md" in sim.prompt_texts()
+    assert sim.config_hash != hf_sim(tiny_model_dir, temperature=0.0, reply_tokens=6).config_hash

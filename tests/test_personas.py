@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 
 from rlemp.errors import InputError
+from rlemp.files import read_json
 from rlemp.personas import (
     HIDDEN_NEEDS,
     SAGE_TASKS,
     import_sage,
     load_personas,
-    read_json,
     sage_to_persona,
     save_personas,
 )

@@ -56,21 +56,27 @@ def talker(tiny_model_dir, tokenizer):
     examples = []
     rule = build_simulator("rule")
     for persona in load_personas(PERSONAS)[:TALKER_PERSONAS]:
-        # The contexts the rollouts below will show it: the rule user's real reactions to REPLY (seed 1).
+        # The contexts the rollouts below will show it: the rule user's real reactions to REPLY (seed 1), after
+        # earlier answers as the template renders them and as the token stream keeps them (thoughts included).
         transcript = rule.start(persona, 1, 3)
-        messages = [{"role": "system", "content": THINKING_SYSTEM_PROMPT},
-                    {"role": "user", "content": persona.first_message}]
-        for _ in range(3):
-            prompt = tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
-            examples.append((tokenizer.encode(prompt, add_special_tokens=False), answer))
+        opening = [{"role": "system", "content": THINKING_SYSTEM_PROMPT},
+                   {"role": "user", "content": persona.first_message}]
+        histories = {REPLY: list(opening), f"<think>{THOUGHTS}</think> {REPLY}": list(opening)}
+        for turn in range(3):
+            for earlier, messages in histories.items():
+                if turn == 0 and earlier != REPLY:
+                    continue
+                prompt = tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+                examples.append((tokenizer.encode(prompt, add_special_tokens=False), answer))
             user = rule.step(transcript, REPLY).user
-            messages += [{"role": "assistant", "content": REPLY}, {"role": "user", "content": user}]
+            for earlier, messages in histories.items():
+                messages += [{"role": "assistant", "content": earlier}, {"role": "user", "content": user}]
     width = max(len(p) + len(a) for p, a in examples)
     ids = torch.tensor([p + a + [0] * (width - len(p) - len(a)) for p, a in examples])
     labels = torch.tensor([[-100] * len(p) + a + [-100] * (width - len(p) - len(a)) for p, a in examples])
     mask = torch.tensor([[1] * (len(p) + len(a)) + [0] * (width - len(p) - len(a)) for p, a in examples])
     optimizer = torch.optim.Adam(model.parameters(), lr=5e-3)
-    for _ in range(300):  # until the answer is learnt (the tokenizer, hence the task, follows the data)
+    for _ in range(1000):  # until the answer is learnt (the tokenizer, hence the task, follows the data)
         loss = model(input_ids=ids, attention_mask=mask, labels=labels).loss
         if loss.item() < 0.005:
             break
@@ -326,3 +332,179 @@ def test_server_mode_processes_stay_in_lockstep_until_all_conversations_end(tiny
         for stream, replies in zip(record["streams"], record["replies"]):
             assert replies == [REPLY] * len(replies)
             assert stream["env_mask"][-1] == 1
+
+
+# --- the KV cache carried across turns -----------------------------------------------------------------------
+
+
+def staggered_simulator(personas, caps=(1, 4, 2, 3)):
+    """The rule simulator with each persona's conversation capped at its own number of turns, so that
+    conversations end at different turns and the batch shrinks turn by turn."""
+    simulator = build_simulator("rule")
+    limit = {p.id: caps[i % len(caps)] for i, p in enumerate(personas)}
+    start = simulator.start
+    simulator.start = lambda persona, seed, max_turns=8: start(persona, seed, min(max_turns, limit[persona.id]))
+    return simulator
+
+
+def recording(model):
+    """Record each real ``generate`` call: (rows, tokens already in the cache passed in, input width)."""
+    calls, original = [], model.generate
+
+    def generate(*args, **kwargs):
+        cache = kwargs.get("cache")
+        calls.append((kwargs["input_ids"].shape[0], cache.get_seq_length() if cache is not None else 0,
+                      kwargs["input_ids"].shape[1]))
+        return original(*args, **kwargs)
+
+    model.generate = generate
+    return calls
+
+
+def play_both_ways(model, tokenizer, personas, settings, **options):
+    """(streams, transcripts, generate calls) with the carried cache and with re-encoding, same conversations."""
+    played = {}
+    for kv_cache in (True, False):
+        policy = ModelPolicy(model, tokenizer, settings, kv_cache=kv_cache, **options)
+        calls = recording(model)
+        try:
+            result, streams = rollout_model(policy, staggered_simulator(personas), personas, seeds=4, max_turns=4)
+        finally:
+            del model.generate
+        assert policy.kv_cache is kv_cache and not result.failures
+        played[kv_cache] = (streams, result.transcripts, calls)
+    return played[True], played[False]
+
+
+def assert_same_streams(carried, re_encoded, tokenizer, policy_eos):
+    for a, b in zip(carried, re_encoded, strict=True):
+        assert (a.prompt_ids, a.completion_ids, a.env_mask) == (b.prompt_ids, b.completion_ids, b.env_mask)
+        assert torch.allclose(torch.tensor(a.logprobs), torch.tensor(b.logprobs), rtol=0, atol=1e-4)
+        assert a.completion_ids[-1] == policy_eos
+
+
+@pytest.fixture(scope="module")
+def babbler(tiny_model_dir, tokenizer):
+    """The tiny model with larger random weights and a boosted EOS: under greedy decoding it says varied
+    things and stops after a few tokens, or after many, or runs to the token limit (the random model repeats
+    one token and never stops)."""
+    from transformers import AutoModelForCausalLM
+
+    torch.manual_seed(0)
+    model = AutoModelForCausalLM.from_pretrained(tiny_model_dir).eval()
+    with torch.no_grad():
+        for parameter in model.parameters():
+            if parameter.dim() == 2:
+                parameter.normal_(0, 0.2)
+        model.lm_head.weight[tokenizer.convert_tokens_to_ids("<|im_end|>")] *= 2
+    return model
+
+
+@pytest.mark.parametrize("budget", [None, 150])
+def test_carried_cache_gives_the_re_encoding_streams_token_for_token(budget, babbler, tokenizer, personas):
+    """Greedy; replies that stop at different steps of the same batch (the tokens sampled after a row's EOS are
+    in the cache, masked) or are cut at the token limit (a forced EOS still to encode); the length budget
+    cutting some conversations short; conversations of different prompt lengths ending at different turns."""
+    settings = GenerationSettings(max_new_tokens=12, temperature=0.0)
+    (streams, transcripts, calls), (re_streams, re_transcripts, re_calls) = play_both_ways(
+        babbler, tokenizer, personas, settings, max_completion_tokens=budget, user_token_reserve=40
+    )
+    eos = tokenizer.convert_tokens_to_ids("<|im_end|>")
+    assert_same_streams(streams, re_streams, tokenizer, eos)
+    replies = [turn for s in streams for turn in agent_turns(s, eos)]
+    assert len({len(ids) for ids, chose_eos in replies if chose_eos}) >= 4
+    assert any(not chose_eos for _, chose_eos in replies)
+    assert len({tuple(ids) for ids, _ in replies}) > len(replies) / 2
+    assert [[t.agent for t in x.turns] for x in transcripts] == [[t.agent for t in x.turns] for x in re_transcripts]
+    assert len({len(s.prompt_ids) for s in streams}) > 4
+    turns = [len(t.turns) for t in transcripts]
+    assert len(set(turns)) >= 3
+    # The same batches, shrinking as conversations end; from the second turn on, the cache passed in holds all
+    # but the new tokens, which are much fewer than the whole context that re-encoding feeds.
+    assert [rows for rows, _, _ in calls] == [rows for rows, _, _ in re_calls]
+    assert [rows for rows, _, _ in calls] == [sum(n > k for n in turns) for k in range(max(turns))]
+    assert calls[0][1] == 0 and all(cached > 0 for _, cached, _ in calls[1:])
+    for (_, cached, width), (_, _, re_width) in zip(calls[1:], re_calls[1:]):
+        assert width - cached <= 2 + max(len(ModelPolicy(None, tokenizer)._user_segment(t.user))
+                                         for x in transcripts for t in x.turns)
+        assert width - cached < re_width / 2
+
+
+def test_carried_cache_gives_the_re_encoding_streams_of_a_model_that_stops(talker, tokenizer, personas):
+    """The talker ends its replies with its own EOS before the token limit: the tokens sampled after it in the
+    same batch are in the cache, masked."""
+    settings = GenerationSettings(max_new_tokens=40, temperature=0.0)
+    (streams, transcripts, _), (re_streams, _, _) = play_both_ways(
+        talker, tokenizer, personas[:TALKER_PERSONAS], settings, thinking=True
+    )
+    eos = tokenizer.convert_tokens_to_ids("<|im_end|>")
+    assert_same_streams(streams, re_streams, tokenizer, eos)
+    assert len({len(t.turns) for t in transcripts}) >= 3
+    assert all(chose for s in streams for _, chose in agent_turns(s, eos))
+
+
+def test_streams_that_were_not_in_the_last_turn_restart_the_cache(babbler, tokenizer, personas):
+    """A batch that is not the previous one (or a part of it, in order), or a conversation with nothing new
+    since its last turn, is encoded from scratch."""
+    settings = GenerationSettings(max_new_tokens=12, temperature=0.0)
+    played, nothing_new = {}, []
+    for kv_cache in (True, False):
+        policy = ModelPolicy(babbler, tokenizer, settings, kv_cache=kv_cache)
+        simulator = build_simulator("rule")
+        pair = [simulator.start(p, 0, 4) for p in personas[6:8]]  # the babbler ends one reply early with these two
+        for batch in (pair, pair[::-1]):
+            for transcript, reply in zip(batch, policy(batch)):
+                simulator.step(transcript, reply)
+        policy(pair)
+        if kv_cache:  # a reply that ended before the other's: its EOS was fed, the cache holds its whole stream
+            nothing_new = [len(s.prompt_ids) + len(s.completion_ids) == n
+                           for s, n in zip(policy.carried.streams, policy.carried.cached)]
+        policy(pair)  # again, without a user message in between
+        played[kv_cache] = [(policy.stream(t).completion_ids, policy.stream(t).env_mask) for t in pair]
+    assert played[True] == played[False]
+    assert any(nothing_new)
+
+
+def test_models_whose_cache_cannot_be_carried_re_encode_and_say_so_once(
+    tiny_model_dir, tokenizer, personas, caplog, monkeypatch
+):
+    """Sliding-window layers forget positions: such a model re-encodes every turn, with one warning."""
+    import logging
+
+    from transformers import AutoModelForCausalLM
+
+    import rlemp.rollout
+
+    monkeypatch.setattr(rlemp.rollout, "_UNCARRIED_CACHES", set())
+    model = AutoModelForCausalLM.from_pretrained(
+        tiny_model_dir, use_sliding_window=True, sliding_window=32, layer_types=["sliding_attention"] * 2
+    ).eval()
+    settings = GenerationSettings(max_new_tokens=8, temperature=0.0)
+    played = []
+    with caplog.at_level(logging.WARNING, logger="rlemp.rollout"):
+        for kv_cache in (True, True, False):
+            policy = ModelPolicy(model, tokenizer, settings, kv_cache=kv_cache)
+            _, streams = rollout_model(policy, build_simulator("rule"), personas[:3], seeds=0, max_turns=2)
+            assert policy.kv_cache is False
+            played.append([(s.completion_ids, s.env_mask) for s in streams])
+    assert played[0] == played[1] == played[2]
+    warnings = [r.getMessage() for r in caplog.records if "cannot be carried" in r.getMessage()]
+    assert warnings == [
+        "Qwen2ForCausalLM: the KV cache (DynamicCache of DynamicSlidingWindowLayer) cannot be carried across "
+        "turns; re-encoding every turn"
+    ]
+
+
+def test_prefix_caching_is_read_from_a_colocated_engine_and_left_to_a_server():
+    from types import SimpleNamespace
+
+    from rlemp.vllm_policy import prefix_caching
+
+    def colocated(enabled):
+        cache_config = SimpleNamespace(enable_prefix_caching=enabled)
+        engine = SimpleNamespace(vllm_config=SimpleNamespace(cache_config=cache_config))
+        return SimpleNamespace(mode="colocate", llm=SimpleNamespace(llm_engine=engine))
+
+    assert prefix_caching(colocated(True)) is True
+    assert prefix_caching(colocated(False)) is False
+    assert prefix_caching(SimpleNamespace(mode="server")) is None

@@ -40,7 +40,7 @@ def test_planted_secrets_appear_in_no_output(tmp_path, tiny_model_dir):
         }
         assert runs["train"].returncode == 0, runs["train"].stderr[-3000:]
         runs["push"] = run_rlemp("push", "--adapter", str(tmp_path / "out" / "adapter"), "--repo-id", "someone/model",
-                                 "--eval", str(tmp_path / "out" / "eval"), "--dry-run", str(tmp_path / "upload"),
+                                 "--eval", str(tmp_path / "out" / "eval"), "--dry-run", str(tmp_path / "upload"), "--allow-local-base",
                                  env=env)
         authorized = server.stats()["authorized"]
     for name, result in runs.items():

@@ -268,18 +268,29 @@ def rewards_from_names(names: str | Sequence[str], model_dir: str | None = None)
     return build_rewards(specs)[0]
 
 
-def score_transcripts(funcs: Sequence[Callable], transcripts: Sequence[Transcript]) -> dict[str, dict[str, Any]]:
+SCORE_CHUNK = 16  # conversations scored per call of the reward functions (the progress bar's step)
+
+
+def score_transcripts(funcs: Sequence[Callable], transcripts: Sequence[Transcript],
+                      on_scored: Callable[[int], None] | None = None) -> dict[str, dict[str, Any]]:
     """``{name: {"mean": float | None, "per_persona": {persona_id: float | None}}}`` over finished transcripts.
 
     Each reward sees prompt = the opening message and completion = the agent's raw replies (thoughts
-    included) joined by blank lines, plus the transcript. ``mean`` averages the values that apply (not None);
-    it is None when none does (or there is no transcript).
+    included) joined by blank lines, plus the transcript, ``SCORE_CHUNK`` conversations at a time
+    (``on_scored(n)`` after each chunk, for a progress bar). ``mean`` averages the values that apply (not
+    None); it is None when none does (or there is no transcript).
     """
     from rlemp.rewards.format import raw_reply
 
-    prompts = [t.opening for t in transcripts]
-    completions = ["\n\n".join(raw_reply(turn) for turn in t.turns) for t in transcripts]
-    values = evaluate_rewards(funcs, prompts, completions, transcript=list(transcripts))
+    values: dict[str, list[RewardValue]] = {func.__name__: [] for func in funcs}
+    for start in range(0, len(transcripts), SCORE_CHUNK):
+        chunk = list(transcripts[start:start + SCORE_CHUNK])
+        prompts = [t.opening for t in chunk]
+        completions = ["\n\n".join(raw_reply(turn) for turn in t.turns) for t in chunk]
+        for name, per_sample in evaluate_rewards(funcs, prompts, completions, transcript=chunk).items():
+            values.setdefault(name, []).extend(per_sample)
+        if on_scored is not None:
+            on_scored(len(chunk))
     report = {}
     for name, per_sample in values.items():
         present = [v for v in per_sample if v is not None]

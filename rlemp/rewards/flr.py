@@ -85,14 +85,9 @@ class FlrOptions(BaseModel):
 
 def load_scorer(model_dir: str | Path):
     """``(model, tokenizer)`` from a local model folder."""
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from rlemp.loading import load_model
 
-    try:
-        tokenizer = AutoTokenizer.from_pretrained(model_dir)
-        model = AutoModelForCausalLM.from_pretrained(model_dir)
-    except (OSError, ValueError) as exc:
-        raise RlempError(f"cannot load scorer model from {model_dir}: {str(exc).splitlines()[0]}") from None
-    return model, tokenizer
+    return load_model(model_dir, what="scorer model")
 
 
 def followup_context(tokenizer, messages: Sequence[Mapping[str, Any]], reply: str, system: str | None = None) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from abc import ABC, abstractmethod
 from collections import Counter
 from dataclasses import dataclass
@@ -21,7 +22,12 @@ from rlemp.errors import RlempError
 from rlemp.personas import Persona
 from rlemp.transcript import Transcript, Turn
 
+logger = logging.getLogger(__name__)
+
 MAX_DELTA = 10
+# Longest agent reply a simulated user reads, in characters (a 64-token turn is a few hundred): longer ones are
+# cut, and counted in the log, so that a runaway generation cannot stall the rule backend or bloat an LLM prompt.
+MAX_REPLY_CHARS = 8000
 SUCCESS_EMOTION = 100
 FAILURE_BELOW = 10
 DEFAULT_MAX_TURNS = 8
@@ -49,6 +55,8 @@ class Reaction:
     rationale: str
     goodbye: bool = False
     fallback: bool = False
+    # Machine-readable names of what the backend saw in the reply ("validation", "advice"...); rationale is prose.
+    signals: tuple[str, ...] = ()
 
 
 class SimulatorError(RlempError):
@@ -56,9 +64,10 @@ class SimulatorError(RlempError):
 
 
 class SimulatorConfig(BaseModel):
-    """Base of every backend's config; all fields go into the config hash."""
+    """Base of every backend's config; all fields go into the config hash. No field takes NaN or infinity (an
+    infinite backoff or timeout would hang a run)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 class UserSimulator(ABC):
@@ -149,6 +158,10 @@ class UserSimulator(ABC):
             if t.done:
                 raise ValueError(f"conversation with persona {t.persona_id} has already ended ({t.outcome})")
         thoughts = thoughts or [None] * len(replies)
+        too_long = sum(len(reply) > MAX_REPLY_CHARS for reply in replies)
+        if too_long:
+            logger.warning("cut %d agent replies to %d characters", too_long, MAX_REPLY_CHARS)
+            replies = [reply[:MAX_REPLY_CHARS] for reply in replies]
         reactions = self.react_many(transcripts, replies)
         return [
             r if isinstance(r, SimulatorError) else apply_reaction(t, r, reply, th)

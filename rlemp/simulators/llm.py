@@ -15,6 +15,11 @@ Parsing. ``<think>...</think>`` is dropped; the first JSON object in the rest th
 (```json) and leading prose are fine. Extra keys are ignored; a missing key, an out-of-range or non-integer
 change, or an empty reply rejects the output.
 
+Constrained mode (``hf`` backend, ``mode: constrained``): for small local models that cannot write the JSON
+object, a shorter persona card (``rating_system.md``) and a fixed question (``rating_turn.md``: "how did this reply
+make you feel, 1-5?"); the change is read from the model's probabilities of the five digits
+(:func:`rating_change`), and the user's next line comes from a second prompt (``rating_reply.md``).
+
 Retries and fallback. Each conversation gets ``max_retries + 1`` attempts; attempt ``k`` decodes with the seed
 ``derive_seed(transcript.seed, turn, k)``, so a replay takes exactly the same path. After the last invalid
 output the conversation gets a *fallback*: change 0, a neutral user line, ``rationale="fallback: <why>"``
@@ -34,12 +39,13 @@ from abc import abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
 from string import Template
-from typing import Sequence
+from typing import Literal, Sequence
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from rlemp.chat import split_thoughts
 from rlemp.errors import RlempError, first_validation_error
+from rlemp.files import read_text
 from rlemp.paths import DATA_DIR
 from rlemp.personas import HIDDEN_NEEDS, Persona
 from rlemp.simulators.base import MAX_DELTA, Reaction, SimulatorConfig, SimulatorError, UserSimulator
@@ -49,6 +55,8 @@ logger = logging.getLogger(__name__)
 
 PROMPTS_DIR = DATA_DIR / "prompts"
 PROMPT_FILES = ("user_simulator.md", "user_turn.md", "hidden_needs.json")
+RATING_FILES = ("rating_system.md", "rating_turn.md", "rating_reply.md")
+RATING_DIGITS = ("1", "2", "3", "4", "5")
 FALLBACK_USER_TEXT = "Hmm, I see."
 EXCERPT_CHARS = 80
 
@@ -85,15 +93,14 @@ class Prompts:
     texts: dict[str, str]
 
 
+def read_templates(prompts_dir: Path, names) -> dict[str, str]:
+    """The named files of a prompt folder as text; a missing or unreadable one is a one-line error."""
+    return {name: read_text(prompts_dir / name, "prompt template") for name in names}
+
+
 def load_prompts(prompts_dir: Path = PROMPTS_DIR) -> Prompts:
     """Read and check the templates; a missing file or need is a one-line :class:`RlempError`."""
-    texts: dict[str, str] = {}
-    for name in PROMPT_FILES:
-        path = prompts_dir / name
-        try:
-            texts[name] = path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise RlempError(f"{path}: prompt template not found") from None
+    texts = read_templates(prompts_dir, PROMPT_FILES)
     try:
         needs = json.loads(texts["hidden_needs.json"])
     except json.JSONDecodeError as exc:
@@ -130,17 +137,63 @@ def render_system(prompts: Prompts, persona: Persona) -> str:
     )
 
 
-def render_turn(prompts: Prompts, transcript: Transcript, agent_reply: str) -> str:
+def conversation_text(transcript: Transcript) -> str:
+    """The conversation so far from the user's side ("You:" / "Listener:")."""
     lines = [f"You: {transcript.opening}"]
     for turn in transcript.turns:
         lines += [f"Listener: {turn.agent}", f"You: {turn.user}"]
+    return "\n".join(lines)
+
+
+def render_turn(prompts: Prompts, transcript: Transcript, agent_reply: str) -> str:
     return prompts.turn.substitute(
-        conversation="\n".join(lines),
+        conversation=conversation_text(transcript),
         reply=agent_reply,
         emotion=transcript.final_emotion,
         turn=len(transcript.turns) + 1,
         max_turns=transcript.max_turns,
     )
+
+
+@dataclass(frozen=True)
+class RatingPrompts:
+    """Constrained mode's templates: a short persona card, the rating question and the request for the next line."""
+
+    system: Template
+    turn: Template
+    reply: Template
+    texts: dict[str, str]
+
+
+def load_rating_prompts(prompts_dir: Path = PROMPTS_DIR) -> RatingPrompts:
+    texts = read_templates(prompts_dir, RATING_FILES)
+    return RatingPrompts(*(Template(texts[name]) for name in RATING_FILES), texts)
+
+
+def rating_messages(prompts: RatingPrompts, needs: dict[str, str], transcript: Transcript, agent_reply: str,
+                    ask: Literal["rating", "reply"]) -> list[dict[str, str]]:
+    """The chat request for the rating digit (``ask="rating"``) or for the user's next line (``"reply"``)."""
+    persona = transcript.persona
+    system = prompts.system.substitute(
+        name=persona.name, age=persona.age, occupation=persona.occupation or "no occupation given",
+        scenario=persona.scenario, background=persona.background, talking_style=persona.talking_style,
+        dislikes="; ".join(persona.dislikes) or "nothing in particular", hidden_need=needs[persona.hidden_need],
+    )
+    template = prompts.turn if ask == "rating" else prompts.reply
+    user = template.substitute(conversation=conversation_text(transcript), reply=agent_reply)
+    return [{"role": "system", "content": system}, {"role": "user", "content": user}]
+
+
+def rating_change(probabilities: Sequence[float], readout: Literal["expectation", "argmax"]) -> float:
+    """The emotion change read from the probabilities of the ratings 1..5 (3 = no change): the expected rating,
+    or the most likely one, mapped linearly onto [-MAX_DELTA, MAX_DELTA]."""
+    total = sum(probabilities)
+    if readout == "argmax":
+        rating = 1 + max(range(len(probabilities)), key=lambda i: probabilities[i])
+    else:
+        rating = sum((i + 1) * p for i, p in enumerate(probabilities)) / total
+    middle = (len(probabilities) + 1) / 2
+    return (rating - middle) / (middle - 1) * MAX_DELTA
 
 
 def parse_output(text: str) -> SimulatorOutput:

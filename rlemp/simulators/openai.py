@@ -41,6 +41,14 @@ from rlemp.simulators.llm import LLMConfig, LLMSimulator
 logger = logging.getLogger(__name__)
 
 ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+# What a pasted API token looks like: a provider's prefix (Hugging Face, OpenAI, GitHub, Slack, AWS, Google,
+# Groq, Replicate...) or a long run of mixed-case letters and digits, which no environment variable name has.
+SECRET_PREFIX = re.compile(r"^(hf_|sk-|sk_|ghp_|gho_|ghs_|github_pat_|xox[abpr]-|AKIA|AIza|gsk_|r8_)")
+
+
+def looks_like_secret(name: str) -> bool:
+    mixed = any(c.islower() for c in name) and any(c.isupper() for c in name) and any(c.isdigit() for c in name)
+    return len(name) >= 20 and (bool(SECRET_PREFIX.match(name)) or mixed)
 RETRYABLE_STATUS = frozenset({429}) | frozenset(range(500, 600))
 
 
@@ -87,7 +95,7 @@ class OpenAISimulator(LLMSimulator):
     def __init__(self, config: OpenAIConfig | dict | None = None):
         super().__init__(config)
         c = self.config
-        if c.api_key_env is not None and not ENV_NAME.fullmatch(c.api_key_env):
+        if c.api_key_env is not None and (not ENV_NAME.fullmatch(c.api_key_env) or looks_like_secret(c.api_key_env)):
             # checked here rather than by pydantic, whose error would echo the value: maybe a key pasted by mistake
             raise RlempError("simulator 'openai' config field 'api_key_env': must be the name of an environment "
                              "variable that holds the API key, not the key itself")

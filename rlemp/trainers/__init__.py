@@ -70,6 +70,20 @@ def build_trainer(args, training_args, model_args):
     return build_dpo_trainer(args, training_args, model_args, factory)
 
 
+def build_trainer_or_explain(args, training_args, model_args, argv: list[str]):
+    """:func:`build_trainer`, with PEFT's refusals of the recipe's LoRA fields (target modules the model does not
+    have...) as one-line errors naming the recipe."""
+    from peft.utils.error import PeftError
+
+    from rlemp.configs import _config_path
+
+    try:
+        return build_trainer(args, training_args, model_args)
+    except PeftError as exc:
+        where = _config_path(argv) or "command line"
+        raise RlempError(f"{where}: LoRA settings: {' '.join(str(exc).split())}") from None
+
+
 def main_process_first(factory):
     """A curriculum factory that runs on the main process first, so that it alone measures the persona
     difficulties and writes their cache, which the other processes then read (the same numbers on every rank)."""
@@ -89,30 +103,45 @@ def main(argv: list[str], resume: str | None = None) -> Path:
     """Train from ``--config RECIPE.yaml [overrides]``; returns the adapter folder. Stopped by SIGTERM/SIGINT, it
     saves a checkpoint and raises :class:`~rlemp.trainers.reliability.TrainingInterrupted` instead."""
     from rlemp.trainers.common import RANK_WEIGHTS_ENV, rank_weights_callback
+    from rlemp.trainers.progress import use_compact_progress
     from rlemp.trainers.reliability import (
         CheckpointComplete,
         MetricsLog,
         StopOnSignal,
         TrainingInterrupted,
+        check_output_dir,
         check_resume_fits,
         close_progress_bars,
         resolve_resume,
         write_simulator_stats,
     )
 
+    from rlemp.logs import setup_logging
+
+    setup_logging()  # before TRL and DeepSpeed are imported, so that their noise is filtered
     args, training_args, model_args = parse_recipe(argv)
     # Replicas log warnings only (as transformers' own ``log_level_replica``), the main process its progress.
-    logging.basicConfig(
-        level=logging.INFO if training_args.should_log else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    setup_logging(logging.INFO if training_args.should_log else logging.WARNING)
     recipe = effective_recipe(argv)
     push, repo_id = training_args.push_to_hub, training_args.hub_model_id
     training_args.push_to_hub = False  # rlemp publishes through rlemp.hub at the end, with the model card
     if push and not repo_id:
         raise RlempError("push_to_hub: true needs hub_model_id: OWNER/NAME in the recipe")
+    if push:
+        from rlemp.hub import is_hub_id
+
+        if not is_hub_id(model_args.model_name_or_path):  # refused by the push anyway: say it before training
+            raise RlempError(f"push_to_hub: the base model {model_args.model_name_or_path!r} is a local path, and "
+                             "the model card must name a Hub model; train from the Hub id, or set push_to_hub: false "
+                             "and publish with `rlemp push --base-model OWNER/NAME`")
     checkpoint = resolve_resume(resume, training_args.output_dir)
-    trainer = build_trainer(args, training_args, model_args)
+    if checkpoint:
+        how = "the newest complete checkpoint" if resume == "latest" else "as asked"
+        logger.info("--resume %s: resuming from %s (%s)", resume, checkpoint, how)
+    check_output_dir(training_args.output_dir, checkpoint is not None, args.overwrite_output_dir,
+                     is_main=training_args.process_index == 0)
+    trainer = build_trainer_or_explain(args, training_args, model_args, argv)
+    use_compact_progress(trainer)
     stop = StopOnSignal()
     trainer.add_callback(stop)
     trainer.add_callback(MetricsLog(training_args.output_dir))

@@ -22,8 +22,9 @@ logger = logging.getLogger(__name__)
 def load_policy(model_args, training_args=None):
     """The base model (4/8-bit with bitsandbytes when asked: QLoRA), its tokenizer and the LoRA config."""
     import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer
     from trl import get_peft_config, get_quantization_config
+
+    from rlemp.loading import load_model
 
     quantization_config = get_quantization_config(model_args)
     dtype = model_args.dtype if model_args.dtype in ("auto", None) else getattr(torch, model_args.dtype)
@@ -33,13 +34,7 @@ def load_policy(model_args, training_args=None):
     if quantization_config is not None:
         kwargs["quantization_config"] = quantization_config
         kwargs["device_map"] = _local_device_map()
-    try:
-        tokenizer = AutoTokenizer.from_pretrained(model_args.model_name_or_path, revision=model_args.model_revision)
-        model = AutoModelForCausalLM.from_pretrained(model_args.model_name_or_path, **kwargs)
-    except OSError as exc:
-        raise RlempError(f"cannot load model {model_args.model_name_or_path!r}: {str(exc).splitlines()[0]}") from None
-    if tokenizer.pad_token is None:
-        tokenizer.pad_token = tokenizer.eos_token
+    model, tokenizer = load_model(model_args.model_name_or_path, **kwargs)
     if quantization_config is not None:
         keep_4bit_trainable_on_cpu(model)
     return model, tokenizer, get_peft_config(model_args)
@@ -111,7 +106,8 @@ class FailureBudget:
     """Counts what the simulator failed on; the run stops with a clear error once either share passes
     ``max_rate`` (judged from ``min_count`` failures on): conversations dropped (the backend gave no answer after
     its retries) among all played, or turns it could not judge (fallbacks: invalid output after its retries)
-    among all turns of the finished conversations."""
+    among all turns of the finished conversations. When every one failed (a wrong key, a dead endpoint) it
+    stops at once, whatever the count: there is nothing to train on."""
 
     def __init__(self, max_rate: float, min_count: int = 8):
         self.max_rate, self.min_count = max_rate, min_count
@@ -125,7 +121,7 @@ class FailureBudget:
         self.fallback_turns += sum(turn.fallback for t in finished for turn in t.turns)
         for count, among, what in ((self.failed, self.total, "failed on {} of {} conversations"),
                                    (self.fallback_turns, self.turns, "gave no valid output for {} of {} turns")):
-            if count >= self.min_count and count / max(1, among) > self.max_rate:
+            if among and (count == among or (count >= self.min_count and count / among > self.max_rate)):
                 raise RlempError(f"the simulator {what.format(count, among)} "
                                  f"({count / among:.0%} > max_failure_rate {self.max_rate:.0%}); stopping")
 

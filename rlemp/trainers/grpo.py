@@ -50,6 +50,11 @@ class EmotionGRPOTrainer(GRPOTrainer):
         if curriculum is not None:
             self.add_callback(curriculum.callback())
         self.settings = generation_settings(rlemp_args, self.args)
+        if self.args.use_vllm:
+            from rlemp.vllm_policy import prefix_caching
+
+            if prefix_caching(self.vllm_generation) is False:
+                logger.warning("vLLM prefix caching is off: every turn re-encodes the whole conversation")
         self.transcript_log = open_transcript_log(self.args.output_dir, self.accelerator.is_main_process)
 
     def _get_train_sampler(self, dataset=None):
@@ -80,7 +85,10 @@ class EmotionGRPOTrainer(GRPOTrainer):
             with unwrap_model_for_generation(
                 self.model_wrapped, self.accelerator, gather_deepspeed3_params=self.args.ds3_gather_for_generation
             ) as model:
-                policy = ModelPolicy(model, self.processing_class, self.settings, **policy_options)
+                policy = ModelPolicy(
+                    model, self.processing_class, self.settings, kv_cache=self.rlemp_args.rollout_kv_cache,
+                    **policy_options,
+                )
                 result, streams = rollout_model(policy, self.simulator, personas, seeds, self.rlemp_args.max_turns)
         env_mask = [
             [0] * len(s.env_mask) if i in result.failures else list(s.env_mask) for i, s in enumerate(streams)

@@ -850,6 +850,7 @@ class EmotionPPOTrainer(Trainer):
                 self.settings,
                 thinking=self.rlemp_args.thinking,
                 max_completion_tokens=self.args.max_completion_length,
+                kv_cache=self.rlemp_args.rollout_kv_cache,
             )
             result, streams = rollout_model(policy, self.simulator, personas, seeds, self.rlemp_args.max_turns)
         finished = [i for i in range(len(personas)) if i not in result.failures]

@@ -16,6 +16,9 @@
   :class:`MetricsLog` appends every logged metrics row to ``OUTPUT_DIR/metrics.jsonl`` and syncs it, whatever
   ``report_to`` says. A resumed run appends to both files: rows of the steps after the checkpoint that the
   interrupted attempt had already logged appear twice (their ``step`` tells them apart from older rows).
+  A fresh run (no ``--resume``) refuses an ``output_dir`` that holds another run's logs or checkpoints, since
+  it would append to them, unless the recipe says ``overwrite_output_dir: true``, which removes those logs
+  (:func:`check_output_dir`).
 * **Simulator faults.** :func:`write_simulator_stats` writes ``OUTPUT_DIR/simulator_stats.json`` at the end: the
   simulator's counters (requests, retries, fallbacks, failures...) summed over processes, and the numbers of
   conversations played and dropped and of turns played and judged by fallback (see
@@ -56,6 +59,30 @@ class TrainingInterrupted(RlempError):
         )
 
 
+RUN_LOGS = (METRICS_FILE, "transcripts.jsonl", SIMULATOR_STATS_FILE)
+
+
+def check_output_dir(output_dir: str | Path, resuming: bool, overwrite: bool, is_main: bool = True) -> None:
+    """Refuse an ``output_dir`` that is a file, or, for a fresh run, one used by another run (its logs or
+    ``checkpoint-N`` folders are there) unless ``overwrite``; with ``overwrite`` the main process removes the old
+    logs, which a fresh run would otherwise append to (old checkpoints stay until transformers rotates them)."""
+    from rlemp.files import check_output_dir as check_path
+
+    folder = check_path(output_dir, "output_dir")
+    if resuming or not folder.is_dir():
+        return
+    used = [name for name in RUN_LOGS if (folder / name).exists()] + [p.name for p in checkpoints(folder)][:1]
+    if not used:
+        return
+    if not overwrite:
+        raise RlempError(f"{folder}: output_dir holds another run ({', '.join(used)}); continue it with --resume "
+                         "latest, choose a new output_dir, or pass --overwrite_output_dir true")
+    if is_main:
+        for name in RUN_LOGS:
+            (folder / name).unlink(missing_ok=True)
+        logger.warning("overwrite_output_dir: removed the previous run's logs in %s", folder)
+
+
 def checkpoints(output_dir: str | Path) -> list[Path]:
     """The ``checkpoint-N`` folders of a run, newest first."""
     folder = Path(output_dir)
@@ -94,7 +121,7 @@ def check_resume_fits(model, checkpoint: str | Path) -> None:
     """A one-line error when the checkpoint's adapter was trained on another base model or LoRA rank."""
     from peft import PeftModel
 
-    from rlemp.hub import check_adapter_fits
+    from rlemp.loading import check_adapter_fits
 
     peft_model = next((m for m in model.modules() if isinstance(m, PeftModel)), None)
     if peft_model is not None and (Path(checkpoint) / "adapter_model.safetensors").is_file():
@@ -206,5 +233,6 @@ def write_simulator_stats(trainer, output_dir: str | Path) -> Path | None:
     report["simulator"] = dict(sorted(counts.items()))
     path = Path(output_dir) / SIMULATOR_STATS_FILE
     path.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
-    logger.info("simulator: %s", ", ".join(f"{k} {v}" for k, v in report["simulator"].items()) or "no requests")
+    if report["simulator"]:  # offline backends (rule) make no requests: nothing to say
+        logger.info("simulator: %s", ", ".join(f"{k} {v}" for k, v in report["simulator"].items()))
     return path

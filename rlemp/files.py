@@ -1,0 +1,125 @@
+"""The one reader of user files (JSON, JSONL, YAML, text) and the checks of output paths.
+
+Every reader fails with an :class:`InputError` naming the file (and line where there is one) for a missing
+file, a directory, text that is not UTF-8, bad syntax, nesting too deep for the parser, integers too long for
+Python to convert, the non-standard ``NaN``/``Infinity`` constants and numbers too large for a float (Python's
+``json`` would accept them and let a NaN or infinite metric flow on silently). A UTF-8 byte-order mark is
+dropped.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any, Iterator
+
+from rlemp.errors import InputError, RlempError
+
+
+def read_text(path: str | Path, kind: str = "text") -> str:
+    """The UTF-8 text of a ``kind`` ("JSON", "YAML"...) file, byte-order mark dropped."""
+    path = Path(path)
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise InputError(path, None, None, "file not found") from None
+    except UnicodeDecodeError as exc:
+        raise InputError(path, None, None, f"not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    except IsADirectoryError:
+        raise InputError(path, None, None, f"is a directory, expected a {kind} file") from None
+    except OSError as exc:  # permission denied, a FIFO that errors, a path through a file...
+        raise InputError(path, None, None, f"cannot read: {exc.strerror or type(exc).__name__}") from None
+
+
+def _no_constant(name: str):
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):  # 1e999
+        raise ValueError(f"number {text[:20]} is too large")
+    return value
+
+
+def decode_json(text: str, path: str | Path, line: int | None = None) -> Any:
+    """``text`` decoded as strict JSON; an :class:`InputError` at ``path`` (``line``: the JSONL line) if not."""
+    try:
+        return json.loads(text, parse_constant=_no_constant, parse_float=_finite_float)
+    except json.JSONDecodeError as exc:
+        where, column = (line, f" at column {exc.colno}") if line is not None else (exc.lineno, "")
+        raise InputError(path, where, None, f"not valid JSON ({exc.msg}{column})") from None
+    except ValueError as exc:  # NaN/Infinity, or an integer longer than Python converts (4300 digits)
+        raise InputError(path, line, None, f"not valid JSON ({str(exc).split(':')[0]})") from None
+    except RecursionError:
+        raise InputError(path, line, None, "not valid JSON (nested too deeply)") from None
+
+
+def read_json(path: str | Path) -> Any:
+    """The decoded value of a JSON file."""
+    return decode_json(read_text(path, "JSON"), path)
+
+
+def iter_jsonl(path: str | Path) -> Iterator[tuple[int, Any]]:
+    """``(line_number, decoded_value)`` for each non-blank line of a JSONL file."""
+    text = read_text(path, "JSONL")
+    # Split on "\n" only: str.splitlines() also breaks at U+2028, U+0085..., which JSON keeps unescaped
+    # inside strings (json.dumps(..., ensure_ascii=False) writes them as they are).
+    for number, raw in enumerate(text.split("\n"), start=1):
+        if raw.strip():
+            yield number, decode_json(raw, path, number)
+
+
+def read_yaml(path: str | Path, kind: str = "YAML") -> Any:
+    """The decoded value of a YAML (or JSON) file. YAML's ``.nan``/``.inf`` stay floats: range checks of the
+    fields that read them reject them where they matter."""
+    import yaml
+
+    text = read_text(path, kind)
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise InputError(path, mark.line + 1 if mark else None, None, f"not valid YAML ({problem})") from None
+    except RecursionError:
+        raise InputError(path, None, None, "not valid YAML (nested too deeply)") from None
+    except ValueError as exc:  # an integer longer than Python converts
+        raise InputError(path, None, None, f"not valid YAML ({str(exc).split(':')[0]})") from None
+
+
+def read_mapping(path: str | Path, kind: str) -> dict[str, Any]:
+    """A YAML/JSON file that must hold one mapping with string keys; ``kind`` names it in errors ("recipe")."""
+    data = read_yaml(path, kind)
+    if not isinstance(data, dict):
+        raise InputError(path, None, None, f"a {kind} is a mapping of fields, got {type(data).__name__}")
+    for key in data:
+        if not isinstance(key, str):
+            raise InputError(path, None, None, f"field names must be strings, got {key!r}")
+    return data
+
+
+def check_output_file(path: str | Path, option: str = "--out") -> Path:
+    """A path a command may write a file to: not a directory, and its parent not a file."""
+    path = Path(path)
+    if path.is_dir():
+        raise RlempError(f"{path}: {option} is a directory, expected a file path")
+    for parent in path.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise RlempError(f"{path}: {option}: {parent} is a file, not a folder")
+            break
+    return path
+
+
+def check_output_dir(path: str | Path, option: str = "--out") -> Path:
+    """A path a command may create or fill a folder at: not a file, nor below one."""
+    path = Path(path)
+    for candidate in (path, *path.parents):
+        if candidate.exists():
+            if not candidate.is_dir():
+                what = "is a file" if candidate == path else f"is below {candidate}, which is a file"
+                raise RlempError(f"{path}: {option} {what}, expected a folder")
+            break
+    return path

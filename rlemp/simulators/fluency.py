@@ -1,0 +1,112 @@
+"""Is a reply written in English sentences? A score in [0, 1] that scales the help a reader can take from it.
+
+Three cheap, general checks, none tied to particular phrases:
+- invented words: share of words that English does not use (``wordfreq`` Zipf frequency below 1.5, i.e.
+  rarer than about 3 per 100 million words), not counting words of the conversation itself (names, places);
+  common misspellings ("realy", "becuase", "alot") are frequent enough online to pass;
+- broken sentences: a sentence of eight or more words with no verb-like word at all, a sentence ending on a
+  word that cannot end an English sentence ("the", "of", "your"...), a sentence repeating itself (the same
+  word twice in a row, the same four words three times), and a reply made mostly of verbless fragments of
+  three words or fewer ("Valid. Heard. Here.");
+- phrase salad: English alternates content words with glue words ("you", "the", "is", "to", "like",
+  "something"...); an unpunctuated run of eight or more words where 34% or more of neighbouring word pairs are
+  two content words is a string of stock phrases, not a sentence (flags 67% of salad lines, 0.7% of real
+  ESConv supporters' sentences and 0.7% of the shipped reply bank's).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+from functools import lru_cache
+
+from wordfreq import zipf_frequency
+
+INVENTED_BELOW = 1.5
+
+FUNCTION_WORDS = frozenset(
+    "a an the and or but if so because as than that this these those there here of to in on at by for with from "
+    "about into over after before under through up down out off i me my mine you your yours he him his she her "
+    "they them their it its we us our is are was were be been being am do does did have has had will would can "
+    "could should shall may might must not no never what which who whom whose how why when where all any some "
+    "every each both just very too also only even still then again really yourself myself itself one ok okay yes "
+    "yeah please u ur r im ive id thats whats dont cant wont ya thru rn tbh omg idk".split()
+)
+# Words that glue content words into a sentence: function words and the commonest structural words.
+GLUE = FUNCTION_WORDS | frozenset(
+    "like something anything everything nothing someone anyone everyone else right now more less lot little way "
+    "well thing things while though although yet since until unless whether without between around maybe perhaps "
+    "let get got going kind part much many two first last next back out ever let's it's that's what's there's "
+    "you're i'm i've don't can't didn't isn't wasn't doesn't won't i'd you'd you've they're we're".split()
+)
+_AUX = (
+    "is are was were be been being am do does did done doing have has had having will would can could should shall may "
+    "might must need needs needed get gets got go goes went gone going"
+)
+_VERBS = (
+    "feel feels felt sound sounds seem seems seemed hear heard know knew think thought want wanted try tried make made "
+    "take took give gave tell told say said said see saw look looks looked help helps helped let keep kept talk talked "
+    "listen understand understood imagine mean means meant hope hoped wish deserve deserves matter matters care cares "
+    "happen happens happened come came leave left lose lost find found believe believed like love hate hurt hurts "
+    "happen stay stayed start started stop stopped ask asked work worked live lived call called remember forgive "
+    "blame blamed worry worried cry sorry thank thanks wonder carry carrying handle handled manage managed agree "
+    "miss missed share shared put consider write wrote plan pay reach rest breathe sleep eat decide decided notice "
+    "struggle struggling deal dealt cope coping grieve face"
+)
+VERBS = frozenset((_AUX + " " + _VERBS).split())
+# Words an English sentence does not end on (a sentence cut off mid-phrase).
+DANGLING = frozenset("the a an my your their our of and or but because if than very".split())
+_SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")
+_WORD = re.compile(r"[a-z]+(?:'[a-z]+)?")
+_INNER_PUNCTUATION = re.compile(r"[,;:()\-]")
+
+
+@dataclass(frozen=True)
+class Fluency:
+    score: float  # 1.0 fluent English, 0.0 nothing a reader can take in
+    invented: float  # share of invented words
+    broken: float  # share of broken sentences (no verb, cut off, stuttering, phrase salad)
+
+
+@lru_cache(maxsize=65536)
+def is_invented(word: str) -> bool:
+    return zipf_frequency(word, "en") < INVENTED_BELOW
+
+
+def _has_verb(words: list[str]) -> bool:
+    return any(w in VERBS or w.endswith(("ed", "ing", "s", "n't")) or "'" in w for w in words)
+
+
+def _broken(words: list[str], ends_with_question: bool, punctuated: bool = False) -> bool:
+    if len(words) < 4:
+        return False
+    if len(words) >= 8 and not _has_verb(words):
+        return True
+    if words[-1] in DANGLING and not ends_with_question:
+        return True
+    if any(a == b for a, b in zip(words, words[1:])):
+        return True
+    fours = Counter(zip(words, words[1:], words[2:], words[3:]))
+    if fours and max(fours.values()) >= 3:
+        return True
+    pairs = list(zip(words, words[1:]))
+    content_pairs = sum(a not in GLUE and b not in GLUE for a, b in pairs) / len(pairs)
+    return len(words) >= 8 and content_pairs >= 0.34 and not punctuated
+
+
+def read_fluency(reply: str, known: frozenset[str] = frozenset()) -> Fluency:
+    """Score ``reply``; ``known`` holds lower-case words of the conversation that are never invented."""
+    text = reply.lower().replace("\u2019", "'")
+    words = _WORD.findall(text)
+    if not words:
+        return Fluency(0.0, 0.0, 1.0)
+    invented = sum(is_invented(w) and w not in known for w in words if len(w) > 1) / len(words)
+    sentences = [s for s in (m.group(0).strip() for m in _SENTENCE.finditer(text)) if _WORD.search(s)]
+    broken = [_broken(_WORD.findall(s), s.endswith("?"), bool(_INNER_PUNCTUATION.search(s))) for s in sentences]
+    fragments = [len(_WORD.findall(s)) <= 3 and not _has_verb(_WORD.findall(s)) for s in sentences]
+    if len(sentences) >= 3 and sum(fragments) > len(sentences) / 2:  # a string of one-word "sentences"
+        broken = [b or f for b, f in zip(broken, fragments)]
+    broken_share = sum(broken) / len(broken) if broken else 1.0
+    score = max(0.0, 1.0 - 2.5 * invented) * (1.0 - broken_share)
+    return Fluency(round(score, 3), round(invented, 3), round(broken_share, 3))
