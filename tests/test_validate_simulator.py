@@ -11,6 +11,7 @@ from scipy.stats import spearmanr
 from typer.testing import CliRunner
 
 from fake_openai_server import FakeOpenAIServer
+from test_llm_simulators import count_generate_calls
 from rlemp.agreement import (
     Correlation,
     _weighted_spearman,
@@ -353,14 +354,7 @@ def test_hf_backend_is_asked_once_per_round_for_every_open_dialogue(tmp_path, ti
     path = tmp_path / "mixed.json"
     path.write_text(json.dumps(baseline_dialogues() + [LONG]), encoding="utf-8")
     sim = build_simulator("hf", {"model": str(tiny_model_dir), "max_new_tokens": 8, "max_retries": 0})
-    sizes: list[int] = []
-    generate = sim.model.generate
-
-    def counted(*args, **kwargs):
-        sizes.append(kwargs["input_ids"].shape[0])
-        return generate(*args, **kwargs)
-
-    sim.model.generate = counted
+    sizes = count_generate_calls(sim)
     replay = replay_dialogues(sim, read_esconv(path))
     assert sizes == [6] + [1] * 7  # round 1: all six dialogues at once; then only the 8-turn one is open
     # a random tiny model writes no valid reaction: every turn is a counted change-0 fallback
