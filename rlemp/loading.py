@@ -66,9 +66,24 @@ def model_source(name_or_path: str | Path, what: str = "model") -> str:
         if not (path / "config.json").is_file():
             content = "is empty" if not any(path.iterdir()) else "has no config.json"
             raise InputError(path, None, None, f"cannot load {what}: not a model folder ({content})")
+        check_model_type(path / "config.json", what)
     elif name.startswith((".", "/", "~")) or "\\" in name or name.count("/") > 1:
         raise InputError(path, None, None, f"cannot load {what}: no such folder")
     return name
+
+
+def check_model_type(config_file: Path, what: str) -> None:
+    """A model folder's ``config.json`` is a JSON object whose ``model_type`` transformers knows (checked before
+    loading: transformers would first log a multi-line warning, then fail)."""
+    from transformers import CONFIG_MAPPING
+
+    config = read_json(config_file)
+    if not isinstance(config, dict):
+        raise InputError(config_file, None, None, f"cannot load {what}: expected a JSON object")
+    model_type = config.get("model_type")
+    if model_type is not None and model_type not in CONFIG_MAPPING:
+        raise InputError(config_file, None, "model_type",
+                         f"cannot load {what}: transformers does not know the architecture {model_type!r}")
 
 
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "tokenizer.model", "vocab.json", "vocab.txt")
