@@ -3,7 +3,7 @@
     python benchmarks/bench_flr.py [--size tiny|small] [--repeats 5] [--samples 16] [--batch-size 64]
 
 Builds a tiny model (rlemp.tiny) in a temporary folder, makes ``--samples`` conversations of 1-4 exchanges
-and scores the shipped follow-up sets (simulators/followups) after each with three methods on the same
+and scores the shipped follow-up sets (data/followups) after each with three methods on the same
 token ids: the loop (one forward pass per (sample, follow-up)), FLR's shared-context batching (the default:
 one pass over the contexts, the KV cache repeated over the follow-ups) and FLR's flat batching (padded
 ``context + follow-up`` rows). Each method runs once to warm up, then ``--repeats`` times; the medians are

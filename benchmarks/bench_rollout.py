@@ -8,7 +8,7 @@ tokens per second.
 For each number of conversations N, on the same model (the tiny model of ``--size`` built by :mod:`rlemp.tiny`,
 or ``--model``: a folder or a pulled short name such as ``smollm2-135m-instruct``), rule simulator and personas:
 
-* ``batched``: :func:`rlemp.rollout.rollout_model` plays all N conversations together (one ``generate`` per
+* ``batched``: :func:`rlemp.rollout.run_conversations` plays all N conversations together (one ``generate`` per
   turn for every open conversation, the simulator's ``step_many`` in between), carrying each conversation's KV
   cache to its next turn, which then encodes only the user's new message;
 * ``re-encoding``: the same, re-encoding the whole conversation every turn (``kv_cache=False``);
@@ -78,14 +78,14 @@ def load_model(args, folder: str):
 
 def check_equal_streams(model, tokenizer, simulator, group, seeds, max_turns: int, turn_tokens: int) -> None:
     """Greedy streams with the carried cache equal the re-encoding ones (else the timing would be moot)."""
-    from rlemp.rollout import GenerationSettings, ModelPolicy, rollout_model
+    from rlemp.rollout import GenerationSettings, ModelPolicy, run_conversations
 
     played = []
     for kv_cache in (True, False):
         policy = ModelPolicy(model, tokenizer, GenerationSettings(max_new_tokens=turn_tokens, temperature=0.0),
                              kv_cache=kv_cache)
-        _, streams = rollout_model(policy, simulator, group, seeds, max_turns)
-        played.append([(s.completion_ids, s.env_mask) for s in streams])
+        rollout = run_conversations(simulator, group, policy, seeds, max_turns)
+        played.append([(c.stream.completion_ids, c.stream.env_mask) for c in rollout.conversations])
     if played[0] != played[1]:
         raise SystemExit("the carried KV cache changed the greedy token streams")
 
@@ -102,7 +102,7 @@ def main() -> None:
 
     import torch
 
-    from rlemp.rollout import GenerationSettings, ModelPolicy, rollout_model
+    from rlemp.rollout import GenerationSettings, ModelPolicy, run_conversations
     from rlemp.simulators.rule import RuleSimulator
 
     counts = [int(n) for n in args.conversations.split(",")]
@@ -119,8 +119,8 @@ def main() -> None:
         torch.manual_seed(0)
         tokens = 0
         for group, seeds in groups:
-            _, streams = rollout_model(policies[kv_cache], simulator, group, seeds, args.max_turns)
-            tokens += sum(sum(s.env_mask) for s in streams)
+            rollout = run_conversations(simulator, group, policies[kv_cache], seeds, args.max_turns)
+            tokens += sum(sum(c.stream.env_mask) for c in rollout.conversations)
         return float(tokens)
 
     for n in counts:

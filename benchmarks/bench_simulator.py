@@ -6,7 +6,7 @@ server with a fixed latency, at concurrency 1 and 16.
 Every method plays ``--conversations`` conversations with the first training personas to the end (at most
 ``--max-turns`` agent turns), every open conversation advancing together through ``step_many`` as in a
 rollout; the agent's replies are taken in a fixed order from the reply bank
-(``simulators/corpus/reply_bank.jsonl``, every category, helpful and hurtful). The ``openai`` backend talks to
+(``data/corpus/reply_bank.jsonl``, every category, helpful and hurtful). The ``openai`` backend talks to
 ``tests/fake_openai_server.py`` (a real HTTP server in its own process that answers after ``--delay`` seconds)
 with its request cache off and ``concurrency`` 1 or 16 worker threads.
 
@@ -26,7 +26,7 @@ from common import REPO_ROOT, emit, finish, interleaved, median, parser, persona
 
 from rlemp.simulators.base import SimulatorError
 
-REPLY_BANK = REPO_ROOT / "simulators" / "corpus" / "reply_bank.jsonl"
+REPLY_BANK = REPO_ROOT / "data" / "corpus" / "reply_bank.jsonl"
 FAKE_SERVER = REPO_ROOT / "tests" / "fake_openai_server.py"
 
 

@@ -32,7 +32,7 @@ os.environ.setdefault("TRL_EXPERIMENTAL_SILENCE", "1")
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 TINY_GRPO_RECIPE = REPO_ROOT / "recipes" / "tiny" / "grpo.yaml"
-TRAIN_PERSONAS = REPO_ROOT / "simulators" / "personas" / "train.jsonl"
+TRAIN_PERSONAS = REPO_ROOT / "data" / "personas" / "train.jsonl"
 
 
 # --- flags ---------------------------------------------------------------------------------------------------
@@ -185,7 +185,8 @@ def grpo_trainer(model_dir: str | Path, output_dir: str | Path, device: str, **o
     """The multi-turn GRPO trainer of ``recipes/tiny/grpo.yaml`` on ``model_dir``, built as ``rlemp train`` does,
     with ``overrides`` (recipe fields) applied; no checkpoints, no evaluation."""
     from rlemp.configs import parse_recipe
-    from rlemp.trainers import build_trainer
+    from rlemp.trainers import grpo
+    from rlemp.trainers.common import build_parts
 
     fields = {
         "model_name_or_path": str(model_dir),
@@ -199,7 +200,8 @@ def grpo_trainer(model_dir: str | Path, output_dir: str | Path, device: str, **o
     argv = ["--config", str(TINY_GRPO_RECIPE)]
     for key, value in fields.items():
         argv += [f"--{key}", value]
-    return build_trainer(*parse_recipe(argv))
+    configs = parse_recipe(argv)
+    return grpo.make_trainer(build_parts(*configs), *configs)
 
 
 # --- results -------------------------------------------------------------------------------------------------

@@ -38,6 +38,8 @@ BENCHMARKS: dict[str, tuple[str, list[str], list[str]]] = {
             ["--size", "tiny", "--repeats", "2", "--samples", "4"]),
     "step": ("bench_step.py", [], ["--smoke"]),
     "memory": ("bench_memory.py", [], ["--smoke"]),
+    "serve": ("bench_serve.py", [], ["--smoke"]),
+    "learning": ("bench_learning.py", [], ["--smoke", "--methods", "grpo,ppo"]),
 }
 
 NOTES = """\
@@ -49,7 +51,7 @@ the medians are compared. Speed ratios are "times faster than the baseline" (thr
 throughput); memory ratios are "times the baseline's memory"; step shares are "fraction of the whole step".
 
 * **rollout** (`bench_rollout.py`): policy tokens per second of the batched multi-turn engine
-  (`rlemp.rollout.rollout_model`: every open conversation in one `generate` per turn, the rule simulator's
+  (`rlemp.rollout.run_conversations`: every open conversation in one `generate` per turn, the rule simulator's
   `step_many` in between, each conversation's KV cache carried to its next turn) against the same engine
   re-encoding the whole conversation every turn (what the carried cache saves; the greedy token streams of the
   two are checked equal first), the same engine run one conversation at a time (target: at least 5x at 32
@@ -75,12 +77,22 @@ throughput); memory ratios are "times the baseline's memory"; step shares are "f
   log-prob passes), backward, optimizer (clipping and `optimizer.step`) and the rest of the step ("other":
   data loading, token streams to tensors, advantages, metrics, transcript log, logging). The headline row is
   the share outside model compute, simulator + rewards + other (target: at most 10% of a step).
+* **learning** (`bench_learning.py`): held-out sentient score of adapters trained from the demo's SFT warm
+  start by GRPO, PPO, DPO (rounds 1 and 2) and GRPO with each curriculum schedule, at one budget of
+  conversations played, over several seeds (`outputs/bench_learning/learning.md` and `learning.png`); the
+  ratio is the adapter's score over the SFT base's on the eval personas at 8 turns. Slow: the full size trains
+  24 adapters (an hour or more on 2 idle cores); `--smoke` trains GRPO and PPO for 2 steps each.
 * **memory** (`bench_memory.py`): a few GRPO steps of the same recipe with LoRA (baseline), QLoRA (4-bit NF4
   base weights, bitsandbytes) and full fine-tuning, each in a fresh process. Peak memory is
   `torch.cuda.max_memory_allocated` on a GPU and, on a CPU, the peak resident set minus the resident set after
   the imports (model, training state and activations). On a model this small the activations and the
   allocator dominate that peak; the "weights + gradients + optimizer state" rows count the training state
   from the tensors and show what the method changes at scale.
+* **serve** (`bench_serve.py`): simulated-user turns per second served by a real `rlemp serve` process (rule
+  backend, SQLite store) on loopback to 1, 16 and 128 concurrent asyncio clients (one reply request per turn),
+  and to one client sending one batched request per turn, against the rule simulator called in-process one
+  step at a time. Each row also records the server's own CPU time per served turn (from `/proc`), which
+  separates the service's cost from the clients', who share the same cores.
 """
 
 REPRODUCE = """\

@@ -1,20 +1,8 @@
 """Agreement of any per-dialogue or per-turn score with real help-seekers' own ratings.
 
-:func:`spearman_with_ci` is Spearman's rank correlation (``scipy.stats.spearmanr``, ties averaged) with a seeded
-percentile bootstrap confidence interval. Items can be grouped in *clusters* (the turns of one dialogue): the
-bootstrap then resamples whole clusters, because turns of one conversation are not independent and resampling
-them one by one would give intervals that are too narrow. A correlation is ``None`` where it is undefined (fewer
-than 3 pairs, or one side constant); bootstrap resamples where it is undefined are left out, and the interval is
-``None`` when more than half of them are.
-
-:func:`survey_agreement` takes scores keyed by ESConv dialogue id from any source (a simulator's final emotion,
-an FLR reward, a baseline) and correlates them with the seekers' post-chat survey: ``empathy``, ``relevance``
-and ``emotion_intensity_drop`` (initial minus final emotion intensity, so positive means the seeker felt
-better). Each target uses the dialogues that have both a score and that survey field.
-
-:func:`strategy_recognition` says how well a simulator's signal names recognise ESConv's human strategy labels:
-per label, precision (of the turns whose signals map to the label, the share a supporter labelled so) and
-recall (of the turns labelled so, the share whose signals map to it).
+Spearman correlations with seeded bootstrap intervals; turns of one dialogue are resampled together as a
+cluster, because they are not independent and resampling them one by one gives intervals that are too narrow.
+``None`` where a correlation is undefined. Details: ``docs/simulator-checks.md``.
 """
 
 from __future__ import annotations

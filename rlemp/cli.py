@@ -17,6 +17,7 @@ from rich.markup import escape
 
 from rlemp.errors import InputError, RlempError, printable
 from rlemp.files import check_output_dir, check_output_file, read_json, read_mapping
+from rlemp.paths import ATTACKS_DIR, REPLY_BANK, SUPPORTER_CORPUS, TINY_GRPO_RECIPE, TRAIN_PERSONAS, in_checkout
 
 # A log line whose stream is gone (a library's handler kept an old sys.stderr) is dropped, not printed with a
 # traceback: a command's output stays its result or its one-line error.
@@ -32,6 +33,7 @@ err_console = Console(stderr=True)
 
 # Exit codes: 2 for a user error (bad input or environment), 70 (EX_SOFTWARE) for an unexpected exception.
 USER_ERROR, INTERNAL_ERROR = 2, 70
+MAX_SEED = 2**32 - 1  # numpy's and torch's seeds
 
 
 def report_error(exc: BaseException) -> int:
@@ -122,11 +124,11 @@ def play_script(sim, bank, replies: list[str], seed: int, max_turns: int):
     finally:
         for logger, level in zip(loggers, levels):
             logger.setLevel(level)
-    if result.failures:
-        first = next(iter(result.failures.values()))
-        if len(result.failures) == len(result.transcripts):
+    if result.dropped:
+        first = result.dropped[0].error
+        if len(result.dropped) == len(result.transcripts):
             raise RlempError(f"the simulator failed on all {len(result.transcripts)} conversations: {first}")
-        err_console.print(f"[yellow]warning:[/] the simulator failed on {len(result.failures)} of "
+        err_console.print(f"[yellow]warning:[/] the simulator failed on {len(result.dropped)} of "
                           f"{len(result.transcripts)} conversations (left out): {escape(str(first))}",
                           highlight=False, soft_wrap=True)
     return result.finished
@@ -194,7 +196,7 @@ def simulate(
     backend: str = typer.Option("rule", help="simulator backend: rule, hf or openai"),
     simulator_config: Optional[Path] = typer.Option(None, help="JSON or YAML file with the backend's config"),
     max_turns: int = typer.Option(8, min=1),
-    seed: int = typer.Option(0),
+    seed: int = typer.Option(0, min=0, max=MAX_SEED),
     out: Optional[Path] = typer.Option(None, help="write transcripts as JSONL here instead of a table"),
 ):
     """Run a scripted agent against every persona's simulated user."""
@@ -227,7 +229,8 @@ def simulate(
 @handles_errors
 def verify(transcripts: Path = typer.Argument(..., help="transcript JSONL file")):
     """Replay every transcript; exit 0 only if every emotion score matches, else name the first mismatch."""
-    from rlemp.transcript import read_transcripts, verify_transcripts
+    from rlemp.simulators.replay import verify_transcripts
+    from rlemp.transcript import read_transcripts
 
     records = read_transcripts(transcripts)
     mismatch = verify_transcripts(records)
@@ -262,7 +265,7 @@ def load_config_file(path: Optional[Path], backend: str) -> dict:
 def tiny_model(
     out: Path = typer.Option(..., "--out", help="folder to write the model and tokenizer to"),
     size: str = typer.Option("tiny", help="tiny (tests) or small (demo)"),
-    seed: int = typer.Option(0, help="seed of the random weights"),
+    seed: int = typer.Option(0, min=0, max=MAX_SEED, help="seed of the random weights"),
 ):
     """Build a random Qwen2-style model with a ChatML tokenizer trained on the project's text (offline)."""
     from rlemp.tiny import MODEL_SIZES, build_tiny_model
@@ -324,7 +327,7 @@ def curriculum(
     dialogues: Optional[Path] = typer.Option(None, help="MELD-style CSV, ESConv JSON or rlemp transcript JSONL"),
     fmt: Optional[str] = typer.Option(None, "--format", help="meld, esconv or rlemp (default: from the suffix)"),
     out: Path = typer.Option(..., "--out", help="JSONL of {id, difficulty}, easiest first; a .png histogram beside"),
-    seed: int = typer.Option(0, help="--personas: seed of the measuring conversations"),
+    seed: int = typer.Option(0, min=0, max=MAX_SEED, help="--personas: seed of the measuring conversations"),
     max_turns: int = typer.Option(8, min=1, help="--personas: turns per measuring conversation"),
     cache: Optional[Path] = typer.Option(None, help="--personas: JSON cache of measured difficulties"),
 ):
@@ -350,7 +353,7 @@ def score(
     backend: str = typer.Option("rule", help="simulator backend: rule, hf or openai"),
     simulator_config: Optional[Path] = typer.Option(None, help="JSON or YAML file with the backend's config"),
     max_turns: int = typer.Option(8, min=1),
-    seed: int = typer.Option(0),
+    seed: int = typer.Option(0, min=0, max=MAX_SEED),
     out: Path = typer.Option(..., help="JSON report: {reward: {mean, per_persona}}"),
 ):
     """Run a scripted agent against every persona and score the conversations with the named rewards."""
@@ -379,8 +382,9 @@ def probe_simulator(
     backend: str = typer.Option("rule", help="simulator backend: rule, hf or openai"),
     simulator_config: Optional[Path] = typer.Option(None, help="JSON or YAML file with the backend's config"),
     max_turns: int = typer.Option(8, min=1),
-    seed: int = typer.Option(0),
-    attacks: Optional[Path] = typer.Option(None, help="strategy folder, CLASS/NAME.json (default: simulators/attacks)"),
+    seed: int = typer.Option(0, min=0, max=MAX_SEED),
+    attacks: Optional[Path] = typer.Option(None, help="strategy folder, CLASS/NAME.json "
+                                           f"(default: {in_checkout(ATTACKS_DIR)})"),
     out: Path = typer.Option(..., "--out", help="folder for report.md, results.json and transcripts.jsonl"),
 ):
     """Play a bank of scripted attack strategies against every persona and say whether the simulator is gameable."""
@@ -420,7 +424,7 @@ def run_train_cli(argv: list[str]) -> int:
     """Train from recipe arguments; user errors print one line and return 2 (no traceback). A run stopped by
     SIGTERM/SIGINT saves a checkpoint and returns 128 + the signal number (see rlemp.trainers.reliability)."""
     from rlemp.configs import RecipeError
-    from rlemp.trainers import main as train_main
+    from rlemp.train import main as train_main
     from rlemp.trainers.reliability import TrainingInterrupted
 
     if "--config" not in argv and not any(token.startswith("--config=") for token in argv):
@@ -428,17 +432,8 @@ def run_train_cli(argv: list[str]) -> int:
                           "recipes/tiny/grpo.yaml` on a CPU; `rlemp train --help` lists every recipe field",
                           highlight=False, soft_wrap=True)
         return USER_ERROR
-    resume = None
-    if "--resume" in argv:
-        i = argv.index("--resume")
-        if i + 1 >= len(argv) or argv[i + 1].startswith("--"):
-            resume = "latest"
-            argv = argv[:i] + argv[i + 1:]
-        else:
-            resume = argv[i + 1]
-            argv = argv[:i] + argv[i + 2:]
     try:
-        adapter = train_main(argv, resume=resume)
+        adapter = train_main(argv)
     except TrainingInterrupted as exc:
         err_console.print(f"[yellow]interrupted:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         return exc.exit_code
@@ -501,7 +496,7 @@ def eval_command(
     backend: str = typer.Option("rule", help="simulator backend: rule, hf or openai"),
     simulator_config: Optional[Path] = typer.Option(None, help="JSON or YAML file with the backend's config"),
     max_turns: int = typer.Option(8, min=1),
-    seed: int = typer.Option(0),
+    seed: int = typer.Option(0, min=0, max=MAX_SEED),
     out: Optional[Path] = typer.Option(None, help="output folder (with --compare: where to write comparison.md "
                                        "and .json; without --out a comparison is only printed)"),
     batch_size: int = typer.Option(32, min=1, help="conversations advanced together per generate call"),
@@ -547,13 +542,13 @@ def eval_command(
 @app.command("build-corpus")
 @handles_errors
 def build_corpus_cmd(
-    personas: Path = typer.Option(Path("simulators/personas/train.jsonl"), help="personas to talk with"),
-    replies: Path = typer.Option(Path("simulators/corpus/reply_bank.jsonl"), help="reply bank by category"),
-    out: Path = typer.Option(Path("simulators/corpus/supporter_replies.jsonl")),
+    personas: Path = typer.Option(Path(in_checkout(TRAIN_PERSONAS)), help="personas to talk with"),
+    replies: Path = typer.Option(Path(in_checkout(REPLY_BANK)), help="reply bank by category"),
+    out: Path = typer.Option(Path(in_checkout(SUPPORTER_CORPUS))),
     conversations_per_persona: int = typer.Option(2, min=1),
     max_turns: int = typer.Option(2, min=1),
     replies_per_category: int = typer.Option(4, min=1, help="first N replies of each category"),
-    seed: int = typer.Option(0),
+    seed: int = typer.Option(0, min=0, max=MAX_SEED),
 ):
     """Build the SFT supporter-reply corpus: bank replies of every quality, with the rule user's reactions."""
     from rlemp.corpus import build_corpus, load_reply_bank
@@ -580,13 +575,13 @@ def build_corpus_cmd(
 def sft(
     model: Path = typer.Option(..., help="model folder to fine-tune (e.g. from `rlemp tiny-model`)"),
     out: Path = typer.Option(..., help="folder for the fine-tuned model"),
-    corpus: Path = typer.Option(Path("simulators/corpus/supporter_replies.jsonl"), help="conversation JSONL"),
+    corpus: Path = typer.Option(Path(in_checkout(SUPPORTER_CORPUS)), help="conversation JSONL"),
     target: str = typer.Option("replies", help="replies (policy warm start) or reactions (FLR scorer)"),
     epochs: float = typer.Option(3.0, min=0.01),
     learning_rate: float = typer.Option(2e-3, min=0.0),
     batch_size: int = typer.Option(16, min=1),
     max_length: int = typer.Option(512, min=8),
-    seed: int = typer.Option(0),
+    seed: int = typer.Option(0, min=0, max=MAX_SEED),
 ):
     """SFT warm start with TRL: the policy on the supporters' replies, or an FLR scorer on the users' reactions."""
     from rlemp.paths import resolve_data_path
@@ -603,8 +598,8 @@ def sft(
 def demo(
     out: Path = typer.Option(Path("demo_out"), help="output folder"),
     size: str = typer.Option("default", help="default or smoke; see the table above"),
-    seed: int = typer.Option(0),
-    recipe: Path = typer.Option(Path("recipes/tiny/grpo.yaml"), help="tiny recipe of the training stage"),
+    seed: int = typer.Option(0, min=0, max=MAX_SEED),
+    recipe: Path = typer.Option(Path(in_checkout(TINY_GRPO_RECIPE)), help="tiny recipe of the training stage"),
     resume: bool = typer.Option(False, "--resume", help="skip the stages a previous run of this demo finished; "
                                 "training continues from its newest complete checkpoint"),
     model: Optional[str] = typer.Option(None, "--model", help="a real chat model (registry short name such as "
@@ -633,7 +628,7 @@ def demo(
 
         if size not in MODEL_SIZES or resume:
             raise RlempError(f"--model: --size must be one of {', '.join(MODEL_SIZES)} and --resume is not supported")
-        default_recipe = recipe == Path("recipes/tiny/grpo.yaml")
+        default_recipe = recipe == Path(in_checkout(TINY_GRPO_RECIPE))
         run_model_demo(model, out, size=size, seed=seed, recipe=None if default_recipe else resolve_data_path(recipe))
         return
     if size not in SIZES:
@@ -658,7 +653,7 @@ def mine_preferences(
     lookahead_turns: int = typer.Option(2, help="turns the conversation goes on after a candidate (lookahead)"),
     states_per_persona: int = typer.Option(0, help="dialogue states drawn per conversation (0: every turn)"),
     max_turns: int = typer.Option(8, min=1),
-    seed: int = typer.Option(0),
+    seed: int = typer.Option(0, min=0, max=MAX_SEED),
     backend: str = typer.Option("rule", help="simulator backend: rule, hf or openai"),
     simulator_config: Optional[Path] = typer.Option(None, help="JSON or YAML file with the backend's config"),
     flr_model: Optional[Path] = typer.Option(None, help="flr scorer model folder (default: the base model)"),
@@ -717,7 +712,7 @@ def validate_simulator_command(
     initial_emotion: str = typer.Option("40", help="starting emotion 0-100, or 'intensity' (70 - 10 x the "
                                         "seeker's initial emotion intensity)"),
     limit: Optional[int] = typer.Option(None, min=1, help="replay only the first N dialogues"),
-    seed: int = typer.Option(0, help="seed of the simulated users and of the bootstrap"),
+    seed: int = typer.Option(0, min=0, max=MAX_SEED, help="seed of the simulated users and of the bootstrap"),
     resamples: int = typer.Option(1000, min=100, help="bootstrap resamples"),
     out: Path = typer.Option(..., "--out", help="folder for turns.jsonl, dialogues.jsonl, summary.json, report.md"),
 ):
@@ -756,11 +751,69 @@ def validate_simulator_command(
     )
 
 
+@app.command()
+@handles_errors
+def serve(
+    personas: Path = typer.Option(Path(in_checkout(TRAIN_PERSONAS)), help="persona JSONL file (ids clients start by)"),
+    backend: str = typer.Option("rule", help="simulator backend: rule, hf or openai"),
+    simulator_config: Optional[Path] = typer.Option(None, help="JSON or YAML file with the backend's config"),
+    host: str = typer.Option("127.0.0.1", help="address to listen on; beyond loopback a token is required"),
+    port: int = typer.Option(8000, min=0, max=65535, help="0 picks a free port"),
+    store: Path = typer.Option(..., help="folder of the SQLite conversation store (created; reused on restart)"),
+    token_env: str = typer.Option("RLEMP_SERVE_TOKEN", help="NAME of the environment variable holding the bearer token"),
+    max_body_kb: int = typer.Option(4096, min=1, help="largest request body in KiB"),
+):
+    """Serve simulated users over HTTP (OpenAPI page at /docs); every turn is stored before it is answered."""
+    from rlemp.paths import resolve_data_path
+    from rlemp.personas import load_personas
+    try:
+        from rlemp.service.app import serve as run_server
+    except ImportError as exc:
+        raise RlempError(f"rlemp serve needs fastapi and uvicorn ({exc.name} is missing): pip install 'rlemp[serve]'") from None
+    from rlemp.service.engine import ConversationEngine
+    from rlemp.service.store import ConversationStore
+    from rlemp.simulators import build_simulator
+
+    if backend == "remote":
+        raise RlempError("--backend remote would serve another server's users; point clients at that server")
+    sim = build_simulator(backend, load_config_file(simulator_config, backend))
+    engine = ConversationEngine(sim, load_personas(resolve_data_path(personas)), ConversationStore(store))
+    token = os.environ.get(token_env) or None
+
+    def ready(url: str) -> None:
+        console.print(f"serving {len(engine.bank)} personas with {sim.backend} {sim.version} on {url} (docs: {url}/docs; "
+                      f"{len(engine.open)} open conversations resumed from {store}; "
+                      f"{'token required' if token else 'no token'})", highlight=False, soft_wrap=True)
+
+    run_server(engine, host, port, token, max_body_kb * 1024, on_ready=ready)
+
+
 # --- commands of later modules are registered above this line ---
 
 
-def main() -> None:
-    app()
+def main() -> int:
+    """The ``rlemp`` command. Click's own usage errors (an unknown option, ``--max-turns 0``) are reported like
+    every other error: one line naming the command, with the hint to its ``--help``, exit code 2."""
+    # typer's click: the vendored copy in recent typer, click itself in older ones
+    click = sys.modules[typer.BadParameter.__module__]
+    bare_group = getattr(click, "NoArgsIsHelpError", ())
+
+    try:
+        code = app(standalone_mode=False, prog_name="rlemp")
+    except bare_group as exc:  # a group without a command: its help, as click prints it
+        typer.echo(exc.ctx.get_help(), err=True)
+        return USER_ERROR
+    except click.UsageError as exc:
+        command = exc.ctx.command_path if exc.ctx is not None else "rlemp"
+        report_error(RlempError(f"{command}: {exc.format_message()} (see '{command} --help')"))
+        return exc.exit_code
+    except click.ClickException as exc:
+        report_error(RlempError(exc.format_message()))
+        return exc.exit_code
+    except typer.Abort:
+        err_console.print("[yellow]interrupted[/]", highlight=False)
+        return 130
+    return code if isinstance(code, int) else 0
 
 
 if __name__ == "__main__":

@@ -1,16 +1,17 @@
-"""Recipes: YAML files parsed by ``trl.TrlParser`` into rlemp's own arguments plus TRL's configs.
+"""Recipes: YAML files parsed by ``trl.TrlParser`` into rlemp's own arguments plus the algorithm's configs.
 
 A recipe is one flat YAML mapping, as in open-r1: rlemp's fields (:class:`RlempArguments`), the algorithm's
-training config (``GRPOConfig``, :class:`rlemp.trainers.ppo.PPOConfig` or ``DPOConfig``, chosen by the
-``algorithm`` key) and ``trl.ModelConfig`` (model, LoRA/QLoRA). Every field can be overridden on the command
-line (``--max_steps 10``). Errors in a recipe (unknown keys, wrong types, impossible batch sizes) are reported
-on one line naming the recipe file.
+training config (``trl.GRPOConfig``, :class:`PPOConfig` or :class:`RlempDPOConfig`, chosen by the ``algorithm``
+key) and ``trl.ModelConfig`` (model, LoRA/QLoRA). Every field can be overridden on the command line
+(``--max_steps 10``). Errors in a recipe (unknown keys, wrong types, impossible values) are reported on one line
+naming the recipe file.
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import enum
 import json
 import logging
 import math
@@ -24,11 +25,17 @@ from typing import Any, Optional, Union
 
 from rlemp.errors import RlempError
 from rlemp.files import read_mapping
+from rlemp.paths import EVAL_PERSONAS, TRAIN_PERSONAS, in_checkout, resolve_data_path
 
 # On CPUs with AVX512-BF16, importing bitsandbytes (through transformers/TRL) logs that an optional faster CPU
 # kernel (the `kernels` package, fetched from the Hub) is missing; training works without it, so keep that line
 # off the console (``rlemp train`` prints a bad recipe as one line). Set before bitsandbytes is first imported.
 logging.getLogger("bitsandbytes.backends.cpu.ops").setLevel(logging.ERROR)
+
+from transformers import TrainingArguments  # noqa: E402  (after the line above)
+from trl import DPOConfig  # noqa: E402
+
+from rlemp.preferences import JUDGES, MiningConfig, mining_config  # noqa: E402
 
 ALGORITHMS = ("grpo", "ppo", "dpo")
 
@@ -43,9 +50,9 @@ class RlempArguments:
     """rlemp's own recipe fields (the simulated users, rewards and curriculum)."""
 
     algorithm: str = field(default="grpo", metadata={"help": "grpo, ppo or dpo"})
-    personas: str = field(default="simulators/personas/train.jsonl", metadata={"help": "training persona JSONL"})
+    personas: str = field(default=in_checkout(TRAIN_PERSONAS), metadata={"help": "training persona JSONL"})
     eval_personas: Optional[str] = field(
-        default="simulators/personas/eval.jsonl", metadata={"help": "held-out personas for evaluation"}
+        default=in_checkout(EVAL_PERSONAS), metadata={"help": "held-out personas for evaluation"}
     )
     simulator_backend: str = field(default="rule", metadata={"help": "rule, hf or openai"})
     simulator_config: Optional[Union[dict, str]] = field(
@@ -61,7 +68,8 @@ class RlempArguments:
     thinking: bool = field(default=False, metadata={"help": "<think>...</think> before each reply (RLVER)"})
     rewards: Optional[list[dict]] = field(
         default=None,
-        metadata={"help": "list of {name, weight, options}; default: emotion_final with weight 1"},
+        metadata={"help": "grpo and ppo: list of {name, weight, options}; default: emotion_final with weight 1 "
+                  "(dpo judges its pairs with judge instead)"},
     )
     flr_model: Optional[str] = field(
         default=None, metadata={"help": "scorer LM for the flr reward (default: the base model)"}
@@ -77,25 +85,20 @@ class RlempArguments:
     overwrite_output_dir: bool = field(
         default=False, metadata={"help": "start afresh in an output_dir used by another run (its logs are removed)"}
     )
+    resume: Optional[str] = field(
+        default=None,
+        metadata={"help": "continue from a checkpoint-N folder, or 'latest' (the newest complete one in "
+                  "output_dir); a bare --resume means latest"},
+    )
+    # the fields the recipe file and the command line set, in that order (filled by parse_recipe)
+    fields_given: list[str] = field(default_factory=list, init=False, repr=False)
 
     def __post_init__(self):
-        if self.algorithm not in ALGORITHMS:
-            raise RlempError(f"algorithm: expected one of {', '.join(ALGORITHMS)}, got {self.algorithm!r}")
-        for name in ("max_turns", "max_turn_tokens"):
-            value = getattr(self, name)
-            if not isinstance(value, int) or value < 1:
-                raise RlempError(f"{name}: expected a positive integer, got {value!r}")
-        if not isinstance(self.max_failure_rate, (int, float)) or not 0 <= self.max_failure_rate <= 1:
-            raise RlempError(f"max_failure_rate: expected a share between 0 and 1, got {self.max_failure_rate!r}")
-        from rlemp.paths import resolve_data_path
-
         self.personas = str(resolve_data_path(self.personas))
         if self.eval_personas:
             self.eval_personas = str(resolve_data_path(self.eval_personas))
-        if self.rewards is None:
+        if self.rewards is None and self.algorithm != "dpo":  # dpo judges its pairs with the miner instead
             self.rewards = [{"name": "emotion_final", "weight": 1.0}]
-        if not isinstance(self.rewards, list) or not all(isinstance(r, dict) and "name" in r for r in self.rewards):
-            raise RlempError("rewards: expected a list of mappings with at least a 'name'")
         for name in ("simulator_config", "curriculum"):
             value = getattr(self, name)
             if isinstance(value, str):
@@ -115,19 +118,141 @@ def read_recipe(path: str | Path) -> dict[str, Any]:
     return read_mapping(path, "recipe")
 
 
+@dataclass
+class RlempDPOConfig(DPOConfig):
+    """``trl.DPOConfig`` plus how the preference pairs are mined (fields of :class:`rlemp.preferences.MiningConfig`).
+
+    ``bf16`` defaults to False when training on CPU (``use_cpu`` or no CUDA), else to TRL's default.
+    ``temperature`` and ``top_p`` are the policy's sampling in the state rollouts, look-ahead turns and
+    evaluation; ``mining_temperature`` samples the candidates.
+    """
+
+    _VALID_DICT_FIELDS = DPOConfig._VALID_DICT_FIELDS + ["judge_weights"]
+
+    pairs: Optional[str] = field(
+        default=None, metadata={"help": "preference pairs JSONL for round 1 (default: mine from the base model)"}
+    )
+    rounds: int = field(default=1, metadata={"help": "iterations of mine -> train -> evaluate"})
+    judge: str = field(default="lookahead", metadata={"help": f"candidate judge: {', '.join(JUDGES)}"})
+    judge_weights: Optional[Union[dict, str]] = field(
+        default=None,
+        metadata={"help": "judge mix only: {flr: w, lookahead: w} (default flr 1.0, lookahead 0.1; JSON on the "
+                  "command line)"},
+    )
+    candidates: int = field(default=4, metadata={"help": "replies sampled per dialogue state (K >= 2)"})
+    margin: float = field(default=1.0, metadata={"help": "minimum score gap between chosen and rejected"})
+    lookahead_turns: int = field(
+        default=2, metadata={"help": "turns the simulated conversation goes on after a candidate (lookahead judge)"}
+    )
+    states_per_persona: int = field(
+        default=0, metadata={"help": "dialogue states drawn from each persona's conversation (0: every turn)"}
+    )
+    mining_temperature: float = field(default=1.0, metadata={"help": "sampling temperature of the candidates"})
+    mining_batch_size: int = field(default=64, metadata={"help": "rows of one generate call while mining"})
+    temperature: float = field(default=1.0, metadata={"help": "policy sampling in rollouts and evaluation"})
+    top_p: float = field(default=1.0, metadata={"help": "policy nucleus sampling in rollouts and evaluation"})
+
+    def __post_init__(self):
+        if self.bf16 is None and not self.fp16:
+            import torch
+
+            self.bf16 = False if self.use_cpu or not torch.cuda.is_available() else None
+        super().__post_init__()
+        self.mining_config()
+
+    def mining_config(self) -> MiningConfig:
+        return mining_config(
+            judge=self.judge,
+            judge_weights=self.judge_weights,
+            candidates=self.candidates,
+            margin=self.margin,
+            lookahead_turns=self.lookahead_turns,
+            states_per_persona=self.states_per_persona,
+            temperature=self.mining_temperature,
+        )
+
+
+@dataclass
+class PPOConfig(TrainingArguments):
+    """``TrainingArguments`` plus PPO's fields. ``learning_rate`` is the policy's (actor's) learning rate.
+
+    One step = ``rollouts_per_step`` conversations per process, then ``num_ppo_epochs`` epochs over minibatches
+    of ``per_device_train_batch_size * gradient_accumulation_steps`` conversations (one optimizer step each);
+    ``rollouts_per_step`` must be a multiple of that minibatch size. ``max_steps`` counts PPO steps; when it is
+    not set, ``num_train_epochs`` passes over the personas decide. The reward placement (per turn or at the end
+    of the conversation) follows from the reward names, see the module docstring.
+    """
+
+    critic_learning_rate: Optional[float] = field(
+        default=None, metadata={"help": "learning rate of the critic (adapter + value head); default 5 x learning_rate"}
+    )
+    rollouts_per_step: int = field(default=8, metadata={"help": "conversations per PPO step on each process"})
+    num_ppo_epochs: int = field(default=4, metadata={"help": "passes over each step's conversations"})
+    cliprange: float = field(default=0.2, metadata={"help": "policy ratio clipping epsilon"})
+    cliprange_value: float = field(default=0.2, metadata={"help": "value clipping epsilon (around the old values)"})
+    vf_coef: float = field(default=0.1, metadata={"help": "weight of the value loss in the joint loss"})
+    gamma: float = field(default=1.0, metadata={"help": "discount per agent token"})
+    lam: float = field(default=0.95, metadata={"help": "GAE lambda"})
+    kl_coef: float = field(default=0.05, metadata={"help": "initial weight of the per-token KL penalty in the reward"})
+    kl_estimator: str = field(default="k1", metadata={"help": "k1 or k3 (see kl_penalty)"})
+    adaptive_kl: bool = field(default=False, metadata={"help": "adapt kl_coef towards target_kl (Ziegler et al.)"})
+    target_kl: float = field(default=6.0, metadata={"help": "adaptive KL: target KL per conversation (nats)"})
+    horizon: int = field(default=10000, metadata={"help": "adaptive KL: horizon in conversations"})
+    whiten_advantages: bool = field(default=True, metadata={"help": "whiten advantages over the step's agent tokens"})
+    temperature: float = field(default=1.0, metadata={"help": "sampling temperature (also scales the log-probs)"})
+    top_p: float = field(default=1.0, metadata={"help": "nucleus sampling"})
+    top_k: int = field(default=0, metadata={"help": "top-k sampling (0: off)"})
+    max_completion_length: int = field(
+        default=1024, metadata={"help": "token budget of a whole conversation after the prompt (agent + user)"}
+    )
+    ds3_gather_for_generation: bool = field(
+        default=True, metadata={"help": "ZeRO-3: gather the weights for generation (faster, needs the memory)"}
+    )
+    logging_steps: float = field(default=1, metadata={"help": "log every N PPO steps"})
+    bf16: bool = field(default=False, metadata={"help": "bf16 mixed precision"})
+
+    def __post_init__(self):
+        super().__post_init__()
+        if self.critic_learning_rate is None:
+            self.critic_learning_rate = 5 * self.learning_rate
+        if self.ddp_find_unused_parameters is None:
+            self.ddp_find_unused_parameters = False  # every trainable parameter is used in every forward
+        minibatch = self.per_device_train_batch_size * self.gradient_accumulation_steps
+        checks = [
+            (self.kl_estimator in ("k1", "k3"), f"kl_estimator: expected k1 or k3, got {self.kl_estimator!r}"),
+            (self.rollouts_per_step >= 1, f"rollouts_per_step: expected >= 1, got {self.rollouts_per_step}"),
+            (
+                self.rollouts_per_step % minibatch == 0,
+                f"rollouts_per_step ({self.rollouts_per_step}) must be a multiple of per_device_train_batch_size x "
+                f"gradient_accumulation_steps ({minibatch})",
+            ),
+            (self.num_ppo_epochs >= 1, f"num_ppo_epochs: expected >= 1, got {self.num_ppo_epochs}"),
+            (self.cliprange > 0 and self.cliprange_value > 0, "cliprange and cliprange_value must be positive"),
+            (0 <= self.gamma <= 1 and 0 <= self.lam <= 1, "gamma and lam must lie in [0, 1]"),
+            (self.kl_coef >= 0, f"kl_coef: expected >= 0, got {self.kl_coef}"),
+            (self.kl_coef > 0 or not self.adaptive_kl, "adaptive_kl needs a positive initial kl_coef"),
+            (self.target_kl > 0 and self.horizon > 0, "target_kl and horizon must be positive"),
+            (self.temperature > 0, "temperature must be positive (PPO samples its rollouts)"),
+            (self.max_completion_length > 0, "max_completion_length must be positive"),
+        ]
+        for ok, message in checks:
+            if not ok:
+                raise ValueError(message)
+
+    @property
+    def mini_batch_size(self) -> int:
+        """Conversations per optimizer step on one process."""
+        return self.per_device_train_batch_size * self.gradient_accumulation_steps
+
+
 def algorithm_config_class(algorithm: str):
+    """The training config of an algorithm."""
     if algorithm == "grpo":
         from trl import GRPOConfig
 
         return GRPOConfig
-    if algorithm == "ppo":
-        from rlemp.trainers.ppo import PPOConfig
-
-        return PPOConfig
-    if algorithm == "dpo":
-        from rlemp.trainers.dpo import RlempDPOConfig
-
-        return RlempDPOConfig
+    if algorithm in ALGORITHMS:
+        return {"ppo": PPOConfig, "dpo": RlempDPOConfig}[algorithm]
     raise RlempError(f"algorithm: expected one of {', '.join(ALGORITHMS)}, got {algorithm!r}")
 
 
@@ -145,8 +270,12 @@ def parse_recipe(argv: list[str]):
 def _parse_recipe(argv: list[str]):
     from trl import ModelConfig, TrlParser
 
-    # TrlParser reads only the spaced form of --config
+    # TrlParser reads only the spaced form of --config; a bare --resume means "latest"
     argv = [part for token in argv for part in (token.split("=", 1) if token.startswith("--config=") else [token])]
+    bare_resume = [i for i, token in enumerate(argv)
+                   if token == "--resume" and (i + 1 == len(argv) or argv[i + 1].startswith("--"))]
+    for i in reversed(bare_resume):
+        argv.insert(i + 1, "latest")
 
     config_path = _config_path(argv)
     recipe = read_recipe(config_path) if config_path else {}
@@ -165,7 +294,7 @@ def _parse_recipe(argv: list[str]):
     parser = TrlParser(classes)
     parser.error = _raise_argument_error  # argparse would print its whole usage and exit
     parser.allow_abbrev = False  # --learning_rat must not silently mean --learning_rate
-    check_override_names(argv, parser)
+    overridden = check_override_names(argv, parser)
     _check_hardware(recipe, argv, config_class, where)
     try:
         with warnings.catch_warnings():  # transformers' deprecation notices about TRL's own defaults: not the user's
@@ -178,11 +307,34 @@ def _parse_recipe(argv: list[str]):
         raise RlempError(f"{where}: {message}") from None
     except SystemExit as exc:  # argparse already printed its usage error
         raise RlempError(f"{where}: invalid command-line arguments") from exc
-    _check_types(args, where)
-    if not model_args.model_name_or_path:
-        raise RlempError(f"{where}: model_name_or_path is required")
-    check_ranges((args, training_args, model_args), where)
+    check_values((args, training_args, model_args), where)
+    given = [key for key in recipe if key != "env"]
+    args.fields_given = [key for key in given + [k for k in overridden if k not in given] if key != "resume"]
     return args, training_args, model_args
+
+
+def saved_recipe(configs: tuple) -> dict[str, Any]:
+    """The recipe as parsed, for the adapter folder: ``algorithm``, then every field that the recipe file or the
+    command line set (in that order) with its parsed value (``resume`` left out: it is not part of the recipe)."""
+    args = configs[0]
+    values: dict[str, Any] = {"algorithm": args.algorithm}
+    for key in args.fields_given:
+        owner = next(c for c in configs if any(f.name == key for f in dataclasses.fields(c)))
+        values[key] = _plain(getattr(owner, key))
+    return values
+
+
+def _plain(value: Any) -> Any:
+    """A parsed value as YAML writes it safely (enums by value, tuples as lists)."""
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, Path):
+        return str(value)
+    return value
 
 
 # Ranges checked once the recipe and the command line are parsed: (low, high, whether low itself is allowed).
@@ -198,6 +350,8 @@ RANGES: dict[str, tuple[float, float, bool]] = {
     "max_turns": (1, 1000, True),
     "eval_max_turns": (1, 1000, True),
     "max_turn_tokens": (1, 1_000_000, True),
+    "rounds": (1, math.inf, True),
+    "mining_batch_size": (1, math.inf, True),
     "weight_decay": (0, math.inf, True),
     "max_grad_norm": (0, math.inf, True),
     # transformers seeds numpy too, which takes 0 .. 2**32 - 1
@@ -207,10 +361,22 @@ RANGES: dict[str, tuple[float, float, bool]] = {
 DTYPES = ("auto", "float32", "float16", "bfloat16")
 
 
-def check_ranges(configs: tuple, where: str) -> None:
-    """Every float field of the parsed configs is finite (a NaN or infinite learning rate, temperature... would
-    train on garbage or crash deep inside torch), the fields of :data:`RANGES` lie in their range, ``dtype`` is
-    a known name and every reward weight is a finite number."""
+def check_values(configs: tuple, where: str) -> None:
+    """The checks of the parsed configs (the libraries' own ran while building them): a model is named, every
+    float field is finite (a NaN or infinite learning rate, temperature... would train on garbage or crash deep
+    inside torch), the fields of :data:`RANGES` lie in their range, ``dtype`` is a known name, and ``rewards``
+    is a list of named mappings with finite weights (none for dpo, which judges its pairs instead)."""
+    args, _, model_args = configs
+    if not model_args.model_name_or_path:
+        raise RlempError(f"{where}: model_name_or_path is required")
+    if args.algorithm == "dpo" and not model_args.use_peft:
+        raise RlempError(f"{where}: algorithm dpo trains a LoRA adapter: set use_peft: true in the recipe")
+    if args.algorithm == "dpo" and args.rewards is not None:
+        raise RlempError(f"{where}: field 'rewards': dpo judges its preference pairs (judge, judge_weights); "
+                         "rewards apply to grpo and ppo")
+    if args.rewards is not None and not (
+            isinstance(args.rewards, list) and all(isinstance(r, dict) and "name" in r for r in args.rewards)):
+        raise RlempError(f"{where}: field 'rewards': expected a list of mappings with at least a 'name'")
     for config in configs:
         for f in dataclasses.fields(config):
             value = getattr(config, f.name, None)
@@ -225,14 +391,12 @@ def check_ranges(configs: tuple, where: str) -> None:
                     bound = f"at least {low}" if closed else f"greater than {low}"
                     upper = f" and at most {high}" if math.isfinite(high) else ""
                     raise RlempError(f"{where}: field '{f.name}': must be {bound}{upper}, got {value!r}")
-    for config in configs:
-        dtype = getattr(config, "dtype", None)
-        if hasattr(config, "lora_r") and dtype is not None and dtype not in DTYPES:
-            raise RlempError(f"{where}: field 'dtype': expected one of {', '.join(DTYPES)}, got {dtype!r}")
-        for i, reward in enumerate(getattr(config, "rewards", None) or []):
-            weight = reward.get("weight", 1.0)
-            if isinstance(weight, bool) or not isinstance(weight, (int, float)) or not math.isfinite(weight):
-                raise RlempError(f"{where}: field 'rewards[{i}].weight': must be a finite number, got {weight!r}")
+    if model_args.dtype is not None and model_args.dtype not in DTYPES:
+        raise RlempError(f"{where}: field 'dtype': expected one of {', '.join(DTYPES)}, got {model_args.dtype!r}")
+    for i, reward in enumerate(args.rewards or []):
+        weight = reward.get("weight", 1.0)
+        if isinstance(weight, bool) or not isinstance(weight, (int, float)) or not math.isfinite(weight):
+            raise RlempError(f"{where}: field 'rewards[{i}].weight': must be a finite number, got {weight!r}")
 
 
 def recipe_fields(algorithm: str = "grpo") -> list[tuple[str, list[tuple[str, str, str]]]]:
@@ -257,22 +421,28 @@ def recipe_fields(algorithm: str = "grpo") -> list[tuple[str, list[tuple[str, st
     return listed
 
 
-def check_override_names(argv: list[str], parser) -> None:
-    """Every ``--name`` on the command line is exactly an option of the recipe parser (a field, its dashed
-    alias or ``--no_FIELD``); otherwise a one-line error naming the option and the closest field. The recipe
-    file is not blamed: the typo is on the command line."""
+def check_override_names(argv: list[str], parser) -> list[str]:
+    """The fields the command line sets, in order. Every ``--name`` must be exactly an option of the recipe
+    parser (a field, its dashed alias or ``--no_FIELD``); otherwise a one-line error naming the option and the
+    closest field. The recipe file is not blamed: the typo is on the command line."""
     import difflib
 
-    options = {*parser._option_string_actions, "--config"}  # TrlParser reads --config itself
+    actions = parser._option_string_actions
+    fields: list[str] = []
     for token in argv:
         if not token.startswith("--"):
             continue
         name = token.split("=", 1)[0]
-        if name not in options:
-            fields = sorted(o for o in options if o.startswith("--") and "-" not in o[2:])
-            close = difflib.get_close_matches(name, fields, n=1)
+        if name == "--config":  # TrlParser reads --config itself
+            continue
+        if name not in actions:
+            known = sorted(o for o in [*actions, "--config"] if o.startswith("--") and "-" not in o[2:])
+            close = difflib.get_close_matches(name, known, n=1)
             hint = f" (did you mean {close[0]}?)" if close else ""
             raise RecipeError(f"unknown option {name}{hint}; `rlemp train --help` lists every recipe field")
+        if actions[name].dest not in fields:
+            fields.append(actions[name].dest)
+    return fields
 
 
 def _check_hardware(recipe: dict[str, Any], argv: list[str], config_class, where: str) -> None:
@@ -301,7 +471,7 @@ def _check_known_fields(recipe: dict[str, Any], classes: tuple, where: str) -> N
     """Every key of the recipe is a field of one of the argument classes (``env`` is TrlParser's own)."""
     import difflib
 
-    known = {f.name for cls in classes for f in dataclasses.fields(cls)} | {"env"}
+    known = {f.name for cls in classes for f in dataclasses.fields(cls) if f.init} | {"env"}
     for key in recipe:
         if key not in known:
             close = difflib.get_close_matches(str(key), known, n=1)
@@ -385,12 +555,3 @@ def _override(argv: list[str], name: str) -> str | None:
         if token.startswith(f"--{name}="):
             return token.split("=", 1)[1]
     return None
-
-
-def _check_types(args: RlempArguments, where: str) -> None:
-    """YAML values bypass argparse's conversion: check the simple fields' types here."""
-    for f in dataclasses.fields(args):
-        value = getattr(args, f.name)
-        expected = {"str": str, "int": int, "float": (int, float), "bool": bool}.get(str(f.type))
-        if expected is not None and value is not None and not isinstance(value, expected):
-            raise RlempError(f"{where}: field '{f.name}': expected {f.type}, got {value!r}")

@@ -1,11 +1,11 @@
 """The supporter-reply corpus for the SFT warm start: conversations with the training personas in which the
 supporter's replies are of every quality, each followed by the simulated user's realistic reaction.
 
-Replies come from ``simulators/corpus/reply_bank.jsonl`` (hand-written, by category); the reactions come from
+Replies come from ``data/corpus/reply_bank.jsonl`` (hand-written, by category); the reactions come from
 the ``rule`` simulator, so the corpus teaches a small model both how supporters talk and how users react
 (the follow-up-likelihood reward reads the latter). The mix is deliberately broad (mostly helpful, a third
 poor, a few manipulative) so that sampling from the warm-started model gives RL something to choose from.
-Built deterministically from a seed; the shipped file is ``simulators/corpus/supporter_replies.jsonl``.
+Built deterministically from a seed; the shipped file is ``data/corpus/supporter_replies.jsonl``.
 """
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ from typing import Sequence
 
 from rlemp.chat import SYSTEM_PROMPT
 from rlemp.errors import InputError
-from rlemp.personas import Persona, iter_jsonl
+from rlemp.files import iter_jsonl
+from rlemp.personas import Persona
 from rlemp.simulators.base import UserSimulator
 
 CATEGORY_WEIGHTS = {

@@ -427,9 +427,10 @@ def measure_persona_difficulty(
             todo.append((persona, key))
     if todo:
         rollout = run_conversations(simulator, [p for p, _ in todo], policy, seed, max_turns)
-        if rollout.failures:
-            i, error = next(iter(rollout.failures.items()))
-            raise RlempError(f"could not measure the difficulty of persona {todo[i][0].id!r}: {error}")
+        if rollout.dropped:
+            first = rollout.dropped[0]
+            raise RlempError(f"could not measure the difficulty of persona {first.transcript.persona_id!r}: "
+                             f"{first.error}")
         for (persona, key), t in zip(todo, rollout.transcripts, strict=True):
             cache[key] = result[persona.id] = shift_difficulty(t.initial_emotion / 100, t.final_emotion / 100)
         if cache_file is not None:

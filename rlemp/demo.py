@@ -25,7 +25,7 @@ from pathlib import Path
 from rich.console import Console
 
 from rlemp.errors import RlempError
-from rlemp.paths import REPO_ROOT
+from rlemp.paths import EVAL_PERSONAS, SUPPORTER_CORPUS, TINY_GRPO_RECIPE
 
 console = Console()
 
@@ -67,7 +67,7 @@ class DemoInterrupted(RlempError):
 
 def demo_command(out: Path, size: str, seed: int, recipe: Path) -> str:
     """The command line that reruns this demo."""
-    default_recipe = (REPO_ROOT / "recipes" / "tiny" / "grpo.yaml").resolve()
+    default_recipe = TINY_GRPO_RECIPE.resolve()
     recipe_arg = "" if recipe.resolve() == default_recipe else f" --recipe {recipe}"
     return f"rlemp demo --out {out} --size {size} --seed {seed}{recipe_arg}"
 
@@ -80,14 +80,14 @@ def run_demo(out: str | Path, size: str = "default", seed: int = 0, recipe: str 
     from rlemp.evaluation import compare, evaluate_checkpoint
     from rlemp.sft import sft_warm_start
     from rlemp.tiny import build_tiny_model
-    from rlemp.trainers import main as train_main
+    from rlemp.train import main as train_main
     from rlemp.trainers.reliability import TrainingInterrupted, checkpoints, is_complete
     from rlemp.versions import package_versions, versions_line
 
     cfg = SIZES[size]
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    recipe = Path(recipe or REPO_ROOT / "recipes" / "tiny" / "grpo.yaml")
+    recipe = Path(recipe or TINY_GRPO_RECIPE)
     algorithm = recipe_algorithm(recipe)
     command = demo_command(out, size, seed, recipe)
     settings = {"size": size, "seed": seed, "recipe": str(recipe)}
@@ -101,7 +101,7 @@ def run_demo(out: str | Path, size: str = "default", seed: int = 0, recipe: str 
     train_stage = f"4/5 {algorithm.upper()} with LoRA"
     train_dir = out / algorithm
     sft_dir = out / "sft"
-    eval_personas = REPO_ROOT / "simulators" / "personas" / "eval.jsonl"
+    eval_personas = EVAL_PERSONAS
     if cfg.eval_personas is not None:
         eval_personas = _head(eval_personas, cfg.eval_personas, out / "eval_personas.jsonl")
     eval_kwargs = dict(personas_path=eval_personas, seed=seed, max_turns=cfg.eval_turns, progress=True)
@@ -112,7 +112,7 @@ def run_demo(out: str | Path, size: str = "default", seed: int = 0, recipe: str 
         build_tiny_model(out / "base", size=cfg.model_size, seed=seed)
 
     def sft():
-        sft_warm_start(out / "base", REPO_ROOT / "simulators" / "corpus" / "supporter_replies.jsonl", sft_dir,
+        sft_warm_start(out / "base", SUPPORTER_CORPUS, sft_dir,
                        epochs=cfg.sft_epochs, learning_rate=cfg.sft_learning_rate, max_length=192, seed=seed)
 
     def eval_before():
@@ -126,7 +126,7 @@ def run_demo(out: str | Path, size: str = "default", seed: int = 0, recipe: str 
         if algorithm != "dpo":  # stage 5 evaluates the adapter; DPO's per-round evaluations are the point of rounds
             argv += ["--eval_at_end", "false"]
         resumable = resume and any(is_complete(c) for c in checkpoints(train_dir))
-        adapter = train_main(argv, resume="latest" if resumable else None)
+        adapter = train_main(argv + (["--resume", "latest"] if resumable else []))
         if (out / "adapter").exists():
             shutil.rmtree(out / "adapter")
         shutil.copytree(adapter, out / "adapter")

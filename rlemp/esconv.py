@@ -1,25 +1,8 @@
 """ESConv dialogues (emotional support conversations with the seekers' own ratings) as typed records.
 
-Two layouts are read, told apart by the file's first character (``[``: one JSON list, else JSONL):
-
-- the original release (``ESConv.json``, ``FailedESConv.json``): a JSON list of dialogues whose ``dialog`` turns
-  are ``{speaker, content, annotation}``; the seeker is ``seeker`` or ``speaker``, the supporter ``supporter``
-  or ``listener``; a supporter turn's ``annotation.strategy`` is its strategy label, and a seeker turn's
-  ``annotation.feedback`` (a string such as ``"4"``) is the seeker's 1-5 rating of the supporter turns just
-  before it;
-- the split JSONL (one dialogue per line): turns are ``{speaker: usr|sys, text, strategy}``; it has no per-turn
-  feedback.
-
-Speaker names are matched case-insensitively; a turn may also use the other layout's field names (``text`` or
-``content``, a top-level ``strategy`` or ``annotation.strategy``). ``survey_score.seeker`` gives the seeker's
-survey: ``initial_emotion_intensity`` and ``final_emotion_intensity`` (1 = mild, 5 = intense) and ``empathy``
-and ``relevance`` (1-5), strings or numbers; a field that is absent, null or ``""`` is ``None``.
-
-A dialogue's ``id`` is its 0-based position in the file. Consecutive supporter utterances form one
-:class:`SupporterTurn` (what an agent says before the seeker speaks again); its ``feedback`` is the rating the
-seeker gave on the utterances that follow it (their mean if several are rated; ``None`` if none is). Anything
-malformed raises an :class:`InputError` naming the file, the record (JSONL: the line; JSON: ``[index]`` in the
-field path) and the field.
+Reads the original JSON release (with per-turn seeker feedback) and the split JSONL (without), told apart by
+the first character. Consecutive supporter utterances form one :class:`SupporterTurn`. Anything malformed is an
+:class:`InputError` naming file, record and field. Field mapping: ``docs/simulator-checks.md``.
 """
 
 from __future__ import annotations

@@ -1,42 +1,10 @@
 """Checking a simulated user against real help-seekers: replay ESConv's real supporter turns through any
 simulator backend and measure how its reactions agree with the seekers' own ratings.
 
-Replay
-    Each dialogue becomes a persona (:func:`dialogue_persona`): the scenario is the dialogue's ``situation``,
-    the background its experience, problem and emotion type, the opening message the seeker's words before
-    the supporter's first turn (the situation when the supporter speaks first), a neutral personality (every
-    Big Five trait 0.5), no dislikes, a placeholder name and age (ESConv records neither). The hidden need is
-    ``--hidden-need``, or by default taken from the problem type (:data:`PROBLEM_NEEDS`; an unlisted problem
-    type gets ``deep_empathy``, counted). The starting emotion is SAGE's 40, or with ``intensity`` it follows
-    the seeker's own ``initial_emotion_intensity`` i (1 mild .. 5 intense) as ``70 - 10 i`` (3 -> 40; 40
-    where the survey lacks it, counted).
-
-    The real supporter turns (consecutive supporter utterances joined into one agent turn) are fed in order
-    through ``react_many`` and the shared SAGE rules (``apply_reaction``), exactly what ``step_many`` does,
-    keeping each :class:`Reaction` for its ``signals``. After each turn the simulated user's line in the
-    transcript is replaced by the real seeker's next words, so the simulator judges every supporter turn
-    against what that supporter was answering; a turn the seeker never answered keeps the simulated line.
-    All dialogues advance one turn per ``react_many`` call, so LLM backends batch across dialogues.
-    A conversation the simulator ends (success at 100, failure below 10, goodbye) is not cut short: its first
-    ending is recorded (``ended``) and the replay carries on, so every real supporter turn is judged. A
-    dialogue with no supporter turn is skipped (counted); one the backend fails on (``SimulatorError``) is
-    dropped from the statistics (counted, logged).
-
-Scores
-    Per turn (``turn`` counts agent turns from 1), ``change`` is the simulator's judgement of that turn under
-    SAGE's per-turn rule (the reaction's change rounded and clamped to +-10) *before* the 0-100 bounds, so a
-    conversation that reached 100 still shows how later turns were judged; ``emotion`` is the bounded score
-    after the turn. Per dialogue:
-    ``final_emotion`` (bounded), ``total_change`` (sum of the per-turn changes) and ``mean_change``.
-    Baselines on the same turns: VADER's compound sentiment of the reply and its length in words (per
-    dialogue: their means over the dialogue's turns).
-
-Agreement (:mod:`rlemp.agreement`)
-    Dialogue level: each score against the survey's empathy, relevance and emotion-intensity drop. Turn
-    level: each turn score against the seeker's 1-5 feedback on that turn, dialogues resampled as clusters;
-    only the original ESConv layout has feedback, so the split JSONL gives no turn-level figures. Strategy
-    recognition maps the reactions' ``signals`` to ESConv labels with :data:`SIGNAL_STRATEGIES`; a backend
-    without signals (the LLM backends) has none to report.
+Each dialogue becomes a persona; after each supporter turn the simulated user's line is replaced by the real
+seeker's next words, so every turn is judged against what it answered. A conversation the simulator ends is
+not cut short (its first ending is recorded). Scores are set against VADER and reply-length baselines with
+:mod:`rlemp.agreement`. The full procedure: ``docs/simulator-checks.md``.
 """
 
 from __future__ import annotations

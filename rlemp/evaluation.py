@@ -1,19 +1,10 @@
 """Evaluation: the policy talks with every persona's simulated user; SentientScore and friends, report and plot.
 
-``evaluate`` plays the conversations in batches of ``batch_size``: each batch is one :func:`rollout_model` call,
-so all its open conversations advance together, one ``generate`` per turn. Decisions worth knowing:
-
-* seeds: conversation ``i`` (its position in the persona list) gets simulator seed ``seed * 100_003 + i``, and
-  ``transformers.set_seed(seed * 100_003 + first index of the batch)`` runs before each batch, so a batch's
-  sampling does not depend on how many tokens earlier batches drew; the same seed and ``batch_size`` give
-  identical transcripts and metrics;
-* a conversation the simulator failed on (``SimulatorError``) is left out of the transcripts and the metrics
-  and counted in ``n_dropped``; ``n_personas`` counts the conversations that were scored;
-* sampling defaults (used when the recipe gives none): temperature 0.7, top_p 1.0, top_k off, 64 new tokens
-  per turn; temperature 0 is greedy.
-
-The output folder holds ``metrics.json``, ``transcripts.jsonl`` (the ``rlemp simulate`` format, checked by
-``rlemp verify``), ``report.md`` and ``trajectories.png``. ``compare`` sets two such folders side by side.
+Owns the ``metrics.json`` record (:class:`EvalMetrics`) and the one rule for when two evaluations can be set side
+by side (:data:`SETUP_FIELDS`). The same seed and ``batch_size`` give identical transcripts and metrics: each
+batch reseeds from its first conversation's index. A conversation the simulator failed on is left out and
+counted in ``n_dropped``. Output folder: ``metrics.json``, ``transcripts.jsonl``, ``report.md``,
+``trajectories.png``. Seeds, defaults and comparison: ``docs/evaluation.md``.
 """
 
 from __future__ import annotations
@@ -22,15 +13,18 @@ import json
 import logging
 from collections import defaultdict
 from contextlib import contextmanager
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any, Callable, Iterator, Optional, Sequence
 
-from rlemp.errors import InputError, RlempError
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, ValidationError
+
+from rlemp.errors import InputError, RlempError, first_validation_error
 from rlemp.files import read_json
+from rlemp.paths import EVAL_PERSONAS
 from rlemp.personas import HIDDEN_NEEDS, TEMPERAMENTS, Persona
-from rlemp.rollout import GenerationSettings, ModelPolicy, rollout_model
-from rlemp.simulators.base import FAILURE_BELOW, SUCCESS_EMOTION, UserSimulator
+from rlemp.rollout import GenerationSettings, ModelPolicy, run_conversations
+from rlemp.simulators.base import UserSimulator
 from rlemp.transcript import Transcript, TranscriptWriter, read_transcripts
 
 logger = logging.getLogger(__name__)
@@ -59,18 +53,124 @@ def conversation_seed(seed: int, index: int) -> int:
     return seed * SEED_STRIDE + index
 
 
+# --- the metrics.json record ---------------------------------------------------------------------------------
+
+
+class Summary(BaseModel):
+    """The headline numbers of a set of conversations (all of them, or one hidden need or temperament)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    sentient_score: StrictFloat = Field(ge=0, le=100)
+    success_rate: StrictFloat
+    failure_rate: StrictFloat
+    mean_turns: StrictFloat
+    n_personas: StrictInt
+
+
+class SimulatorInfo(BaseModel):
+    """Which simulated users scored an evaluation."""
+
+    model_config = ConfigDict(extra="allow")
+
+    backend: str
+    config_hash: str
+    version: str
+
+
+class EvalMetrics(Summary):
+    """``metrics.json`` of an ``rlemp eval`` folder. Extra fields come from the caller's ``meta`` (e.g. a DPO
+    ``round``). Readers accept files without the optional fields (older or hand-written ones)."""
+
+    by_hidden_need: dict[str, Summary] = Field(default_factory=dict)
+    by_temperament: dict[str, Summary] = Field(default_factory=dict)
+    n_fallback_turns: Optional[StrictInt] = None
+    n_dropped: Optional[StrictInt] = None
+    model: str
+    adapter: Optional[str] = None
+    personas: str
+    simulator: SimulatorInfo
+    seed: StrictInt
+    max_turns: StrictInt
+    batch_size: Optional[StrictInt] = None
+    generation: Optional[dict[str, Any]] = None
+    thinking: Optional[StrictBool] = None
+    versions: Optional[dict[str, Any]] = None
+
+
+def read_metrics(eval_dir: str | Path) -> EvalMetrics:
+    """The metrics of an ``rlemp eval`` folder; an InputError naming the file and field when it does not fit."""
+    path = Path(eval_dir)
+    metrics_file = path / METRICS_FILE
+    if not metrics_file.is_file():
+        raise InputError(path, None, None, f"not an evaluation folder (no {METRICS_FILE})")
+    data = read_json(metrics_file)
+    if not isinstance(data, dict):
+        raise InputError(metrics_file, None, None, "expected a JSON object")
+    try:
+        return EvalMetrics.model_validate(data)
+    except ValidationError as exc:
+        field, message = first_validation_error(exc)
+        raise InputError(metrics_file, None, field, message) from None
+
+
+# --- when two evaluations can be compared --------------------------------------------------------------------
+
+# The setup fields two evaluations are checked on, in report order. A ``required`` field that differs puts the
+# scores on different scales (another simulator, persona set or turn limit): ``rlemp push`` refuses a before/after
+# table. Any other difference is worth a warning (``compare``) but leaves the numbers meaningful.
+SETUP_FIELDS: tuple[tuple[str, bool], ...] = (
+    ("seed", False),
+    ("simulator.backend", True),
+    ("simulator.config_hash", True),
+    ("simulator.version", True),
+    ("personas", False),
+    ("n_personas", True),
+    ("max_turns", True),
+    ("batch_size", False),
+    ("generation", False),
+    ("thinking", False),
+    ("versions", False),
+)
+
+
+@dataclass(frozen=True)
+class SetupDifference:
+    """One setup field on which two evaluations differ."""
+
+    field: str
+    a: Any
+    b: Any
+    required: bool
+
+    def __str__(self) -> str:
+        return f"{self.field} differs: {self.a!r} (A) vs {self.b!r} (B)"
+
+
+def setup_differences(a: EvalMetrics, b: EvalMetrics) -> list[SetupDifference]:
+    """Where two evaluations were not run the same way (see :data:`SETUP_FIELDS`)."""
+
+    def value(metrics: EvalMetrics, field: str) -> Any:
+        for part in field.split("."):
+            metrics = getattr(metrics, part, None)
+        return metrics.model_dump() if isinstance(metrics, BaseModel) else metrics
+
+    return [SetupDifference(field, value(a, field), value(b, field), required) for field, required in SETUP_FIELDS
+            if value(a, field) != value(b, field)]
+
+
 # --- metrics -------------------------------------------------------------------------------------------------
 
 
 def summarize(transcripts: Sequence[Transcript]) -> dict[str, float | int]:
-    """SentientScore (mean final emotion), share reaching 100, share below 10, mean turns, count."""
+    """SentientScore (mean final emotion), share of successes and of failures, mean turns, count."""
     n = len(transcripts)
     if n == 0:
         return {"sentient_score": 0.0, "success_rate": 0.0, "failure_rate": 0.0, "mean_turns": 0.0, "n_personas": 0}
     return {
         "sentient_score": sum(t.final_emotion for t in transcripts) / n,
-        "success_rate": sum(t.final_emotion >= SUCCESS_EMOTION for t in transcripts) / n,
-        "failure_rate": sum(t.final_emotion < FAILURE_BELOW for t in transcripts) / n,
+        "success_rate": sum(t.succeeded for t in transcripts) / n,
+        "failure_rate": sum(t.failed for t in transcripts) / n,
         "mean_turns": sum(len(t.turns) for t in transcripts) / n,
         "n_personas": n,
     }
@@ -177,13 +277,13 @@ def evaluate(
             seeds = [conversation_seed(seed, start + i) for i in range(len(batch))]
             set_seed(conversation_seed(seed, start))
             on_turn = start_batch(f"batch {number}/{n_batches}", len(batch))
-            result, _ = rollout_model(policy, simulator, batch, seeds, max_turns, on_turn=on_turn)
-            n_dropped += len(result.failures)
+            result = run_conversations(simulator, batch, policy, seeds, max_turns, on_turn)
+            n_dropped += len(result.dropped)
             writer.write_all(result.finished)
             scored.extend(result.finished)
     if not scored:
         raise RlempError(f"the simulator failed on all {len(personas)} conversations; nothing to score")
-    metrics = {
+    metrics = EvalMetrics.model_validate({
         **compute_metrics(scored),
         "n_dropped": n_dropped,
         "model": str(getattr(model, "name_or_path", "") or type(model).__name__),
@@ -197,31 +297,17 @@ def evaluate(
         "thinking": thinking,
         "versions": package_versions(),
         **(meta or {}),
-    }
+    }).model_dump(mode="json")
     (out / METRICS_FILE).write_text(json.dumps(metrics, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     write_report(out, scored, metrics)
     plot_trajectories(scored, out / PLOT_FILE)
     return metrics
 
 
-def load_model(model_name_or_path: str, adapter: str | Path | None = None):
-    """The base causal LM and its tokenizer (the adapter's own tokenizer when it saved one), with the LoRA
-    adapter applied when given. float32 on CPU; on a GPU the checkpoint's dtype (``"auto"``)."""
-    import torch
-
-    from rlemp.loading import load_model as load
-
-    on_gpu = torch.cuda.is_available()
-    model, tokenizer = load(model_name_or_path, adapter=adapter or None, dtype="auto" if on_gpu else torch.float32)
-    if on_gpu:
-        model.to("cuda")
-    return model.eval(), tokenizer
-
-
 def evaluate_checkpoint(
     model_name_or_path: str,
     adapter: str | Path | None = None,
-    personas_path: str | Path = "simulators/personas/eval.jsonl",
+    personas_path: str | Path = EVAL_PERSONAS,
     backend: str = "rule",
     simulator_config: dict[str, Any] | None = None,
     out_dir: str | Path = "eval",
@@ -235,12 +321,13 @@ def evaluate_checkpoint(
     progress: bool = False,
 ) -> dict[str, Any]:
     """Load a base model (plus LoRA adapter), the personas and the simulator, then :func:`evaluate`."""
+    from rlemp.loading import load_for_inference
     from rlemp.personas import load_personas
     from rlemp.simulators import build_simulator
 
     personas = load_personas(personas_path)
     simulator = build_simulator(backend, simulator_config)
-    model, tokenizer = load_model(model_name_or_path, adapter)
+    model, tokenizer = load_for_inference(model_name_or_path, adapter)
     settings = GenerationSettings(max_new_tokens=max_new_tokens, temperature=temperature, top_p=top_p, top_k=0)
     meta = {"model": str(model_name_or_path), "adapter": str(adapter) if adapter else None,
             "personas": str(personas_path)}
@@ -256,22 +343,13 @@ CONFIDENCE = 0.95
 N_SAMPLE_REPLIES = 3  # personas whose first exchange comparison.md shows before and after
 
 
-def read_eval_dir(eval_dir: str | Path) -> tuple[dict[str, Any], list[Transcript]]:
-    """``metrics.json`` and the transcripts of an ``rlemp eval`` folder."""
+def read_eval_dir(eval_dir: str | Path) -> tuple[EvalMetrics, list[Transcript]]:
+    """The metrics and the transcripts of an ``rlemp eval`` folder."""
     path = Path(eval_dir)
-    metrics_file = path / METRICS_FILE
-    if not metrics_file.is_file():
-        raise InputError(path, None, None, f"not an evaluation folder (no {METRICS_FILE})")
-    metrics = read_json(metrics_file)
-    if not isinstance(metrics, dict):
-        raise InputError(metrics_file, None, None, "expected a JSON object")
-    for key in SUMMARY_KEYS:
-        if isinstance(metrics.get(key), bool) or not isinstance(metrics.get(key), (int, float)):
-            raise InputError(metrics_file, None, key, "missing or not a number")
-    return metrics, read_transcripts(path / TRANSCRIPTS_FILE)
+    return read_metrics(path), read_transcripts(path / TRANSCRIPTS_FILE)
 
 
-def eval_runs(path: str | Path) -> list[tuple[Path, dict[str, Any], list[Transcript]]]:
+def eval_runs(path: str | Path) -> list[tuple[Path, EvalMetrics, list[Transcript]]]:
     """The evaluations of one side of a comparison: ``path`` itself when it is an ``rlemp eval`` folder, else
     every subfolder that is one (several seeds of the same model, e.g. ``runs/base/seed0``, ``runs/base/seed1``),
     in name order."""
@@ -289,8 +367,8 @@ def pair_runs(runs_a: list, runs_b: list) -> tuple[list[tuple], list[str]]:
     side is one pair whatever its seeds (``compare`` warns when they differ)."""
     if len(runs_a) == 1 and len(runs_b) == 1:
         return [(runs_a[0], runs_b[0])], []
-    by_seed_a = {run[1].get("seed"): run for run in runs_a}
-    by_seed_b = {run[1].get("seed"): run for run in runs_b}
+    by_seed_a = {run[1].seed: run for run in runs_a}
+    by_seed_b = {run[1].seed: run for run in runs_b}
     for runs, by_seed in ((runs_a, by_seed_a), (runs_b, by_seed_b)):
         if len(by_seed) != len(runs):
             raise RlempError(f"{runs[0][0].parent}: two evaluation folders with the same seed; give one per seed")
@@ -380,7 +458,7 @@ def _change(a: float | None, b: float | None) -> dict[str, float | None]:
     return {"a": a, "b": b, "change": None if a is None or b is None else b - a}
 
 
-def _mean_metric(runs: Sequence[dict[str, Any]], get: Callable[[dict[str, Any]], Any]) -> float | None:
+def _mean_metric(runs: Sequence[EvalMetrics], get: Callable[[EvalMetrics], Any]) -> float | None:
     """The mean over seeds of one metric (None unless every run has it); a count stays an integer when it can."""
     values = [v for v in (get(m) for m in runs) if isinstance(v, (int, float))]
     if len(values) != len(runs):
@@ -404,17 +482,14 @@ def compare(dir_a: str | Path, dir_b: str | Path, out_path: str | Path | None = 
 
     pairs, warnings = pair_runs(eval_runs(dir_a), eval_runs(dir_b))
     metrics_a, metrics_b = [a[1] for a, _ in pairs], [b[1] for _, b in pairs]
-    keys = ("simulator", "personas", "max_turns", "batch_size", "generation", "thinking", "versions")
-    keys = ("seed", *keys) if len(pairs) == 1 else keys
     warnings += list(dict.fromkeys(
-        f"{key} differs: {ma.get(key)!r} (A) vs {mb.get(key)!r} (B)"
-        for ma, mb in zip(metrics_a, metrics_b) for key in keys if ma.get(key) != mb.get(key)
+        str(difference) for ma, mb in zip(metrics_a, metrics_b) for difference in setup_differences(ma, mb)
     ))
-    needs_seen = {n for m in metrics_a + metrics_b for n in m.get("by_hidden_need", {})}
+    needs_seen = {n for m in metrics_a + metrics_b for n in m.by_hidden_need}
     needs = [n for n in HIDDEN_NEEDS if n in needs_seen] + sorted(needs_seen - set(HIDDEN_NEEDS))
 
     def need_score(runs, need):
-        return _mean_metric(runs, lambda m: m.get("by_hidden_need", {}).get(need, {}).get("sentient_score"))
+        return _mean_metric(runs, lambda m: getattr(m.by_hidden_need.get(need), "sentient_score", None))
 
     transcript_pairs = [(a[2], b[2]) for a, b in pairs]
     differences = persona_differences(transcript_pairs)
@@ -434,18 +509,19 @@ def compare(dir_a: str | Path, dir_b: str | Path, out_path: str | Path | None = 
         mean = sum(values) / len(values)
         return int(mean) if mean == int(mean) else mean
 
-    seeds = [a[1].get("seed") for a, _ in pairs]
+    seeds = [a[1].seed for a, _ in pairs]
     verdict = paired_verdict(list(differences.values()))
     comparison = {
         "a": str(dir_a),
         "b": str(dir_b),
-        "model_a": metrics_a[0].get("model"), "adapter_a": metrics_a[0].get("adapter"),
-        "model_b": metrics_b[0].get("model"), "adapter_b": metrics_b[0].get("adapter"),
+        "model_a": metrics_a[0].model, "adapter_a": metrics_a[0].adapter,
+        "model_b": metrics_b[0].model, "adapter_b": metrics_b[0].adapter,
         "seeds": seeds,
-        "versions": metrics_b[0].get("versions"),
+        "versions": metrics_b[0].versions,
         "warnings": warnings,
         "verdict": {**verdict, "text": verdict_sentence(verdict, seeds)},
-        "overall": {key: _change(_mean_metric(metrics_a, lambda m: m[key]), _mean_metric(metrics_b, lambda m: m[key]))
+        "overall": {key: _change(_mean_metric(metrics_a, lambda m: getattr(m, key)),
+                                 _mean_metric(metrics_b, lambda m: getattr(m, key)))
                     for key in SUMMARY_KEYS},
         "by_hidden_need": {need: _change(need_score(metrics_a, need), need_score(metrics_b, need)) for need in needs},
         "by_persona": [

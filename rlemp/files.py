@@ -1,4 +1,5 @@
-"""The one reader of user files (JSON, JSONL, YAML, text) and the checks of output paths.
+"""The one reader of user files (JSON, JSONL, YAML, text), the crash-safe JSONL writer and the checks of
+output paths.
 
 Every reader fails with an :class:`InputError` naming the file (and line where there is one) for a missing
 file, a directory, text that is not UTF-8, bad syntax, nesting too deep for the parser, integers too long for
@@ -10,11 +11,15 @@ dropped.
 from __future__ import annotations
 
 import json
+import logging
 import math
+import os
 from pathlib import Path
 from typing import Any, Iterator
 
 from rlemp.errors import InputError, RlempError
+
+logger = logging.getLogger(__name__)
 
 
 def read_text(path: str | Path, kind: str = "text") -> str:
@@ -69,6 +74,57 @@ def iter_jsonl(path: str | Path) -> Iterator[tuple[int, Any]]:
     for number, raw in enumerate(text.split("\n"), start=1):
         if raw.strip():
             yield number, decode_json(raw, path, number)
+
+
+class JsonlWriter:
+    """Writes one line per record, flushed and synced after each so that a crash loses nothing already written.
+
+    Appending (``mode="a"``) to a file whose last line was cut short (the process was killed in the middle of a
+    write) first drops that partial line, so that every line of the file stays whole.
+    """
+
+    def __init__(self, path: str | Path, mode: str = "a"):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        if mode == "a":
+            drop_partial_last_line(self.path)
+        self._file = self.path.open(mode, encoding="utf-8")
+
+    def write_line(self, line: str) -> None:
+        self._file.write(line + "\n")
+        self._file.flush()
+        os.fsync(self._file.fileno())
+
+    def close(self) -> None:
+        self._file.close()
+
+    def __enter__(self) -> JsonlWriter:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def drop_partial_last_line(path: Path) -> None:
+    """Truncate ``path`` after its last newline (nothing happens to a missing, empty or whole file)."""
+    if not path.is_file() or path.stat().st_size == 0:
+        return
+    with path.open("rb+") as f:
+        end = f.seek(0, os.SEEK_END)
+        f.seek(end - 1)
+        if f.read(1) == b"\n":
+            return
+        keep, stop = 0, end
+        while stop > 0:  # look back 1 MiB at a time for the last newline
+            start = max(0, stop - (1 << 20))
+            f.seek(start)
+            newline = f.read(stop - start).rfind(b"\n")
+            if newline >= 0:
+                keep = start + newline + 1
+                break
+            stop = start
+        logger.warning("%s: dropping a partial last line (%d bytes) left by an interrupted write", path, end - keep)
+        f.truncate(keep)
 
 
 def read_yaml(path: str | Path, kind: str = "YAML") -> Any:

@@ -1,30 +1,9 @@
 """Publishing trained LoRA adapters to the Hugging Face Hub with a generated model card, and merging them.
 
-``publish_adapter`` is the one code path behind ``rlemp push`` and the trainer's ``push_to_hub: true``.
-It uploads an allowlist of files from the adapter folder (adapter weights and config, tokenizer files
-with the chat template, ``rlemp_recipe.yaml`` and ``rlemp_training.json``), the trajectory plot of the
-last evaluation and a ``README.md`` model card built with ``huggingface_hub.ModelCard`` from
-``templates/model_card.md``. Anything else in the folder (checkpoints, optimizer state, peft's own
-README) stays local.
-
-Decisions worth knowing:
-
-- The repo id must be ``OWNER/NAME``: the card and the loading snippet need the full id.
-- The base model named in the card's metadata and in the uploaded ``adapter_config.json`` is the
-  ``base_model`` argument if given, else the first Hub id among ``adapter_config.json``'s
-  ``base_model_name_or_path`` and ``rlemp_training.json``'s ``base_model``. A local path (the model was
-  trained from a local copy, even one named like ``outputs/tiny-model``) cannot be a Hub ``base_model``:
-  the push is refused unless ``--base-model`` names the Hub id or ``--allow-local-base`` says it is
-  meant; then the path is left out of the metadata, kept as is in ``adapter_config.json``, and the
-  card's snippet loads that path with a comment saying it is a local folder.
-- ``license`` and ``datasets`` come from ``rlemp_training.json`` (the ``license`` argument wins);
-  the license defaults to ``apache-2.0``, rlemp's own; datasets that are not Hub ids are left out.
-- ``evals`` holds one or two ``rlemp eval`` folders (first = before/base, last = after/adapter); the
-  model-index reports the last one. Two evaluations must share simulator, config hash, persona count
-  and turn limit, since a before/after table across different setups would mislead.
-- A dry run needs no token and contacts nothing; its folder must be new or empty so that every file in
-  it is part of the upload. A real push refuses to upload any file that contains the user's token.
-- Pushing to ``revision`` creates that branch first if it does not exist.
+``publish_adapter`` is the one code path behind ``rlemp push`` and ``push_to_hub: true``: it uploads an allowlist
+of the adapter folder's files plus a model card. A local base model is refused unless named on the Hub or
+allowed; a dry run contacts nothing; a file holding the user's token is never uploaded. The rules in full:
+``docs/evaluation.md``.
 """
 
 from __future__ import annotations
@@ -37,11 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional, Sequence
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
-
-from rlemp.errors import InputError, RlempError, first_validation_error
-from rlemp.loading import check_adapter, load_model
+from rlemp.errors import InputError, RlempError
+from rlemp.evaluation import EvalMetrics, read_metrics, setup_differences
 from rlemp.files import read_json
+from rlemp.loading import check_adapter, load_model
 
 log = logging.getLogger(__name__)
 
@@ -72,36 +50,8 @@ EVAL_METRICS = (
     ("failure_rate", "failure rate", "{:.3f}"),
     ("mean_turns", "mean turns", "{:.2f}"),
 )
-TRAINING_SUMMARY_KEYS = ("algorithm", "rewards", "curriculum", "steps", "hardware")
+TRAINING_SUMMARY_KEYS = ("algorithm", "rewards", "judge", "curriculum", "steps", "hardware")
 CARD_METADATA_KEYS = ("base_model", "license", "datasets")
-
-
-class SimulatorInfo(BaseModel):
-    """Which simulated users scored an evaluation."""
-
-    model_config = ConfigDict(extra="allow")
-
-    backend: str
-    config_hash: str
-    version: str
-
-
-class EvalMetrics(BaseModel):
-    """The parts of an ``rlemp eval`` folder's ``metrics.json`` that the model card reports."""
-
-    model_config = ConfigDict(extra="allow")
-
-    sentient_score: float = Field(ge=0, le=100)
-    success_rate: float
-    failure_rate: float
-    mean_turns: float
-    n_personas: int
-    model: str
-    adapter: Optional[str] = None
-    personas: str
-    simulator: SimulatorInfo
-    seed: int
-    max_turns: int
 
 
 @dataclass(frozen=True)
@@ -197,32 +147,21 @@ def read_adapter(adapter_dir: str | Path) -> AdapterFolder:
 
 def read_evaluation(eval_dir: str | Path) -> Evaluation:
     """An ``rlemp eval`` folder; InputError naming the field when its metrics.json is incomplete."""
-    path = Path(eval_dir)
-    metrics_file = path / "metrics.json"
-    if not path.is_dir():
-        raise InputError(path, None, None, "evaluation folder not found")
-    try:
-        metrics = EvalMetrics.model_validate(read_json_object(metrics_file))
-    except ValidationError as exc:
-        field_name, message = first_validation_error(exc)
-        raise InputError(metrics_file, None, field_name, message) from None
-    return Evaluation(path=path, metrics=metrics)
+    return Evaluation(path=Path(eval_dir), metrics=read_metrics(eval_dir))
 
 
 def check_comparable(before: Evaluation, after: Evaluation) -> None:
-    """Refuse a before/after table across evaluations that were not run the same way."""
-    pairs = {
-        "simulator.backend": (before.metrics.simulator.backend, after.metrics.simulator.backend),
-        "simulator.config_hash": (before.metrics.simulator.config_hash, after.metrics.simulator.config_hash),
-        "n_personas": (before.metrics.n_personas, after.metrics.n_personas),
-        "max_turns": (before.metrics.max_turns, after.metrics.max_turns),
-    }
-    for name, (first, last) in pairs.items():
-        if first != last:
+    """Refuse a before/after table across evaluations whose scores are on different scales (the required fields
+    of :data:`rlemp.evaluation.SETUP_FIELDS`); log the other differences."""
+    differences = setup_differences(before.metrics, after.metrics)
+    for d in differences:
+        if d.required:
             raise RlempError(
-                f"the two evaluations differ in {name} ({first!r} in {before.path}, {last!r} in {after.path}); "
+                f"the two evaluations differ in {d.field} ({d.a!r} in {before.path}, {d.b!r} in {after.path}); "
                 "a before/after table needs the same personas and simulator"
             )
+    for d in differences:
+        log.warning("the before and after evaluations differ: %s", d)
 
 
 def resolve_base_model(adapter: AdapterFolder, base_model: Optional[str]) -> str:
@@ -250,7 +189,7 @@ def format_value(value: Any) -> str:
 
 def training_rows(training: dict[str, Any]) -> list[tuple[str, str]]:
     """The recipe summary table: the known keys first, then any other setting the trainer recorded."""
-    labels = {"rewards": "rewards (weight)"}
+    labels = {"rewards": "rewards (weight)", "judge": "judge (weight)"}
     keys = [k for k in TRAINING_SUMMARY_KEYS if k in training]
     keys += [k for k in training if k not in TRAINING_SUMMARY_KEYS and k not in CARD_METADATA_KEYS]
     return [(labels.get(key, key), format_value(training[key])) for key in keys]

@@ -147,6 +147,18 @@ def load_model(
     return model, tokenizer
 
 
+def load_for_inference(name_or_path: str | Path, adapter: Optional[str | Path] = None):
+    """:func:`load_model` set up to generate (evaluation, mining, demos): in eval mode, float32 on a CPU, the
+    checkpoint's own dtype on the GPU when there is one."""
+    import torch
+
+    on_gpu = torch.cuda.is_available()
+    model, tokenizer = load_model(name_or_path, adapter=adapter or None, dtype="auto" if on_gpu else torch.float32)
+    if on_gpu:
+        model.to("cuda")
+    return model.eval(), tokenizer
+
+
 def apply_adapter(model, adapter: str | Path, is_trainable: bool = False):
     """``model`` with the checked PEFT adapter of folder ``adapter`` applied (a ``PeftModel``)."""
     from peft import PeftModel

@@ -21,10 +21,9 @@ from pathlib import Path
 
 from rich.console import Console
 
-from rlemp.paths import REPO_ROOT
+from rlemp.paths import EVAL_PERSONAS, SMOLLM2_GRPO_RECIPE
 
 console = Console()
-DEFAULT_RECIPE = REPO_ROOT / "recipes" / "SmolLM2-135M-Instruct" / "grpo.yaml"
 
 
 @dataclass
@@ -49,12 +48,12 @@ def run_model_demo(model: str, out: str | Path, size: str = "default", seed: int
     from rlemp.demo import _head
     from rlemp.evaluation import compare, evaluate_checkpoint
     from rlemp.models import REGISTRY, pull, resolve
-    from rlemp.trainers import main as train_main
+    from rlemp.train import main as train_main
 
     cfg = MODEL_SIZES[size]
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    recipe = Path(recipe or DEFAULT_RECIPE)
+    recipe = Path(recipe or SMOLLM2_GRPO_RECIPE)
     timings: dict[str, float] = {}
 
     def stage(name: str):
@@ -68,7 +67,7 @@ def run_model_demo(model: str, out: str | Path, size: str = "default", seed: int
     base = str(pull(model, log=console.print)) if model.lower() in REGISTRY else resolve(model)
     done("1/5 model")
 
-    eval_personas = REPO_ROOT / "simulators" / "personas" / "eval.jsonl"
+    eval_personas = EVAL_PERSONAS
     if cfg.eval_personas is not None:
         eval_personas = _head(eval_personas, cfg.eval_personas, out / "eval_personas.jsonl")
     eval_kwargs = dict(personas_path=eval_personas, seed=seed, max_turns=cfg.eval_turns,
@@ -134,10 +133,10 @@ def reply_fluency(base: str, adapter: str | Path, eval_before: str | Path, eval_
       log-likelihood per token of the replies before / after training."""
     import torch
 
-    from rlemp.evaluation import load_model, read_eval_dir
-    from rlemp.loading import apply_adapter
+    from rlemp.evaluation import read_eval_dir
+    from rlemp.loading import apply_adapter, load_for_inference
 
-    model, tokenizer = load_model(base)
+    model, tokenizer = load_for_inference(base)
     _, before = read_eval_dir(eval_before)
     _, after = read_eval_dir(eval_after)
     base_before = _reply_logprobs(model, tokenizer, before)

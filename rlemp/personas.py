@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Literal, Optional, get_args
+from typing import Callable, Literal, Optional, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -77,16 +77,21 @@ def parse_persona(obj: object, path: str | Path, line: int) -> Persona:
 
 def load_personas(path: str | Path) -> list[Persona]:
     """Load and validate a persona JSONL file; ids must be unique and the file non-empty."""
+    return _read_bank(path, parse_persona, "personas")
+
+
+def _read_bank(path: str | Path, parse: Callable[[object, str | Path, int], Persona], what: str) -> list[Persona]:
+    """Every line of a JSONL file parsed into a persona; an error names the line of a repeated id."""
     personas: list[Persona] = []
     seen: dict[str, int] = {}
     for number, obj in iter_jsonl(path):
-        persona = parse_persona(obj, path, number)
+        persona = parse(obj, path, number)
         if persona.id in seen:
             raise InputError(path, number, "id", f"duplicate id {persona.id!r} (first on line {seen[persona.id]})")
         seen[persona.id] = number
         personas.append(persona)
     if not personas:
-        raise InputError(path, None, None, "no personas in file")
+        raise InputError(path, None, None, f"no {what} in file")
     return personas
 
 
@@ -247,14 +252,4 @@ def sage_to_persona(obj: object, path: str | Path, line: int, initial_emotion: i
 
 def import_sage(path: str | Path, initial_emotion: int = 40) -> list[Persona]:
     """Read a SAGE/RLVER ``profile.jsonl``; every line must map, or the error names line and field."""
-    personas: list[Persona] = []
-    seen: dict[str, int] = {}
-    for number, obj in iter_jsonl(path):
-        persona = sage_to_persona(obj, path, number, initial_emotion)
-        if persona.id in seen:
-            raise InputError(path, number, "id", f"duplicate id {persona.id!r} (first on line {seen[persona.id]})")
-        seen[persona.id] = number
-        personas.append(persona)
-    if not personas:
-        raise InputError(path, None, None, "no profiles in file")
-    return personas
+    return _read_bank(path, lambda obj, where, line: sage_to_persona(obj, where, line, initial_emotion), "profiles")

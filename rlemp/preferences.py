@@ -1,33 +1,8 @@
 """Preference pairs mined from the policy's own replies (as in the FLR paper), for DPO.
 
-Mining runs in three batched steps:
-
-1. **States.** The policy plays one conversation per persona with the simulated user (:func:`rollout_model`,
-   conversation ``i`` gets seed ``seed * 100_003 + i`` as in evaluation). Every agent turn of a finished
-   conversation is a *dialogue state*: the persona and the conversation before that reply. With
-   ``states_per_persona`` N > 0, N of a conversation's turns are drawn (``random.Random(seed)``, in persona
-   order); 0 keeps them all.
-2. **Candidates.** Each state is branched ``candidates`` (K) times (a copy of the transcript cut at that turn)
-   and the policy samples one reply per branch at ``temperature``: ``batch_size`` rows (``batch_size // K``
-   states) per ``generate`` call, left-padded, ``transformers.set_seed`` before each batch.
-3. **Judging.** ``flr``: the follow-up likelihood of the reply in its context
-   (:class:`rlemp.rewards.flr.FollowUpLikelihood`; a PEFT scorer scores with its adapter disabled, i.e. as the
-   reference model). ``lookahead``: the simulator reacts to the reply, then the policy and the simulator go on
-   for ``lookahead_turns`` more turns (all branches together, one ``generate`` and one ``step_many`` per turn,
-   at the policy's own sampling settings), and the score is the emotion change from the state to the end of
-   the look-ahead; a conversation that ends earlier (success, failure, goodbye, ``max_turns``) scores where it
-   ended. ``mix``: the weighted sum of both; by default an emotion point weighs 0.1 (a full +-10 turn weighs
-   like a 1-nat FLR gap).
-
-A state yields a pair when the best and the worst candidate (first on ties) differ by at least ``margin`` and
-by more than zero, and their texts differ. A candidate the simulator failed on is left out; a state with
-fewer than two judged candidates yields nothing. The same model, inputs and seed give an identical pairs file.
-
-Rows of the JSONL are TRL's conversational preference format (``prompt`` with the system prompt the policy
-saw, ``chosen`` and ``rejected`` as one assistant message with the raw reply, thoughts included) plus
-``chosen_score``, ``rejected_score``, ``margin``, ``persona_id``, ``turn`` (1-based number of the reply) and
-``judge`` (this mining's configuration); ``datasets.load_dataset("json", data_files=...)`` reads it and
-``trl.DPOTrainer`` trains on it directly.
+Dialogue states from the policy's conversations -> ``candidates`` sampled replies per state -> judged (``flr``,
+``lookahead`` or their ``mix``) -> best over worst when they differ by ``margin``. The same model, inputs and
+seed give an identical pairs file; the steps and their choices are described in ``docs/training.md``.
 """
 
 from __future__ import annotations
@@ -39,15 +14,16 @@ import time
 from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Callable, Literal, Sequence
+from typing import Any, Callable, Literal, Optional, Sequence
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
 from rlemp.chat import split_thoughts
 from rlemp.errors import InputError, RlempError, first_validation_error, validate_line
-from rlemp.personas import Persona, iter_jsonl
-from rlemp.rollout import GenerationSettings, ModelPolicy, TokenStream, rollout_model
+from rlemp.files import iter_jsonl
+from rlemp.personas import Persona
+from rlemp.rollout import Conversation, GenerationSettings, ModelPolicy, run_conversations
 from rlemp.simulators.base import SimulatorError, UserSimulator
 from rlemp.transcript import Transcript
 
@@ -102,9 +78,37 @@ def mining_config(**fields: Any) -> MiningConfig:
         raise RlempError(f"preference mining: {name + ': ' if name else ''}{message}") from None
 
 
+class _Message(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    role: Literal["system", "user", "assistant"]
+    content: str
+
+
+class PreferencePair(BaseModel):
+    """One row of a pairs file: TRL's conversational preference format, plus how the pair was mined (optional,
+    so hand-made pairs need only the three messages; other columns are kept)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    prompt: list[_Message] = Field(min_length=1)  # the system prompt the policy saw, then the conversation
+    chosen: list[_Message] = Field(min_length=1)  # one assistant message with the raw reply, thoughts included
+    rejected: list[_Message] = Field(min_length=1)
+    chosen_score: Optional[float] = None
+    rejected_score: Optional[float] = None
+    margin: Optional[float] = None
+    persona_id: Optional[str] = None
+    turn: Optional[int] = None  # 1-based number of the reply in its conversation
+    judge: Optional[dict[str, Any]] = None  # the mining's configuration
+
+    def row(self) -> dict[str, Any]:
+        """The pair as a JSON row (fields a hand-made pair left out stay out)."""
+        return self.model_dump(exclude_unset=True)
+
+
 @dataclass
 class MiningResult:
-    pairs: list[dict[str, Any]]
+    pairs: list[PreferencePair]
     states: int = 0
     candidates: int = 0
     skipped: dict[str, int] = field(default_factory=lambda: {"margin": 0, "identical": 0, "failed": 0})
@@ -156,49 +160,42 @@ class _Judge:
     def __init__(self, config: MiningConfig, policy: ModelPolicy, simulator: UserSimulator, scorer):
         self.config, self.policy, self.simulator, self.scorer = config, policy, simulator, scorer
 
-    def __call__(self, branches: list[Transcript], replies: list[str]) -> list[float | None]:
+    def __call__(self, branches: list[Conversation], replies: list[str]) -> list[float | None]:
         weights = self.config.weights
         totals: list[float | None] = [0.0] * len(branches)
         if "flr" in weights:  # before the look-ahead, which appends turns to the branches
             with _reference(self.scorer.model):
-                flr = self.scorer.score([b.messages() for b in branches], [split_thoughts(r)[1] for r in replies])
+                flr = self.scorer.score([b.transcript.messages() for b in branches],
+                                        [split_thoughts(r)[1] for r in replies])
             totals = [weights["flr"] * s for s in flr]
         if "lookahead" in weights:
             changes = self.lookahead(branches, replies)
             totals = [None if c is None or t is None else t + weights["lookahead"] * c for t, c in zip(totals, changes)]
         return totals
 
-    def lookahead(self, branches: list[Transcript], replies: list[str]) -> list[float | None]:
+    def lookahead(self, branches: list[Conversation], replies: list[str]) -> list[float | None]:
         """Emotion change from each branch's state to the end of its look-ahead; None where the simulator failed."""
-        start = [b.final_emotion for b in branches]
+        transcripts = [b.transcript for b in branches]
+        start = [t.final_emotion for t in transcripts]
         failed: set[int] = set()
         open_ids = list(range(len(branches)))
         step_replies = replies
         for lookahead_turn in range(self.config.lookahead_turns + 1):
             if lookahead_turn:
-                step_replies = self.policy([branches[i] for i in open_ids])
+                step_replies = [r.text for r in self.policy.reply([branches[i] for i in open_ids])]
             split = [split_thoughts(r) for r in step_replies]
             results = self.simulator.step_many(
-                [branches[i] for i in open_ids], [reply for _, reply in split], [th for th, _ in split]
+                [transcripts[i] for i in open_ids], [reply for _, reply in split], [th for th, _ in split]
             )
             failed.update(i for i, r in zip(open_ids, results) if isinstance(r, SimulatorError))
-            open_ids = [i for i in open_ids if i not in failed and not branches[i].done]
+            open_ids = [i for i in open_ids if i not in failed and not transcripts[i].done]
             if not open_ids:
                 break
-        return [None if i in failed else float(b.final_emotion - s) for i, (b, s) in enumerate(zip(branches, start))]
-
-
-def _seed_stream(policy: ModelPolicy, transcript: Transcript) -> None:
-    """Give the policy a token stream for a branch that starts mid-conversation (rendered with the template)."""
-    text = policy.tokenizer.apply_chat_template(
-        transcript.messages(policy.system_prompt), tokenize=False, add_generation_prompt=True
-    )
-    ids = policy.tokenizer.encode(text, add_special_tokens=False)
-    policy.streams[id(transcript)] = TokenStream(ids, turns_seen=len(transcript.turns))
+        return [None if i in failed else float(t.final_emotion - s) for i, (t, s) in enumerate(zip(transcripts, start))]
 
 
 def _pair(state: _State, candidates: list[tuple[str, float]], config: MiningConfig, system: str,
-          judge: dict[str, Any], skipped: dict[str, int]) -> dict[str, Any] | None:
+          judge: dict[str, Any], skipped: dict[str, int]) -> PreferencePair | None:
     if len(candidates) < 2:
         skipped["failed"] += 1
         return None
@@ -212,17 +209,17 @@ def _pair(state: _State, candidates: list[tuple[str, float]], config: MiningConf
     if chosen == rejected:
         skipped["identical"] += 1
         return None
-    return {
-        "prompt": branch(state.transcript, state.turns).messages(system),
-        "chosen": [{"role": "assistant", "content": chosen}],
-        "rejected": [{"role": "assistant", "content": rejected}],
-        "chosen_score": chosen_score,
-        "rejected_score": rejected_score,
-        "margin": margin,
-        "persona_id": state.transcript.persona_id,
-        "turn": state.turns + 1,
-        "judge": judge,
-    }
+    return PreferencePair(
+        prompt=branch(state.transcript, state.turns).messages(system),
+        chosen=[{"role": "assistant", "content": chosen}],
+        rejected=[{"role": "assistant", "content": rejected}],
+        chosen_score=chosen_score,
+        rejected_score=rejected_score,
+        margin=margin,
+        persona_id=state.transcript.persona_id,
+        turn=state.turns + 1,
+        judge=judge,
+    )
 
 
 def mine_preferences(
@@ -280,15 +277,13 @@ def mine_preferences(
             batch = personas[start:start + batch_size]
             set_seed(conversation_seed(seed, start))
             seeds = [conversation_seed(seed, start + i) for i in range(len(batch))]
-            result, _ = rollout_model(policy, simulator, batch, seeds, max_turns)
-            transcripts.extend(result.finished)
+            transcripts.extend(run_conversations(simulator, batch, policy, seeds, max_turns).finished)
             advance(len(batch))
     states = dialogue_states(transcripts, config.states_per_persona, seed)
     out = MiningResult(pairs=[], states=len(states))
     with progress_bar("judging candidates at dialogue states", len(states), progress) as advance:
         _judge_states(states, config, policy, simulator, scorer, settings, candidate_settings, judge_record, seed,
                       batch_size, out, advance)
-    policy.streams.clear()
     out.seconds = time.perf_counter() - started
     return out
 
@@ -306,13 +301,10 @@ def _judge_states(states, config: MiningConfig, policy: ModelPolicy, simulator: 
     per_batch = max(1, batch_size // k)
     for start in range(0, len(states), per_batch):
         batch_states = states[start:start + per_batch]
-        branches = [branch(s.transcript, s.turns) for s in batch_states for _ in range(k)]
-        policy.streams.clear()
-        for b in branches:
-            _seed_stream(policy, b)
+        branches = [policy.conversation_at(branch(s.transcript, s.turns)) for s in batch_states for _ in range(k)]
         set_seed(conversation_seed(seed, start))
         policy.settings = candidate_settings
-        replies = policy(branches)
+        replies = [r.text for r in policy.reply(branches)]
         policy.settings = settings
         scores = judge(branches, replies)
         out.candidates += len(replies)
@@ -329,38 +321,18 @@ def _judge_states(states, config: MiningConfig, policy: ModelPolicy, simulator: 
 # --- the pairs file ------------------------------------------------------------------------------------------
 
 
-class _Message(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    role: Literal["system", "user", "assistant"]
-    content: str
-
-
-class PreferencePair(BaseModel):
-    """One row of a pairs file as DPO needs it (the scores and judge are optional for hand-made pairs)."""
-
-    model_config = ConfigDict(extra="allow")
-
-    prompt: list[_Message] = Field(min_length=1)
-    chosen: list[_Message] = Field(min_length=1)
-    rejected: list[_Message] = Field(min_length=1)
-
-
-def write_pairs(pairs: Sequence[dict[str, Any]], path: str | Path) -> Path:
+def write_pairs(pairs: Sequence[PreferencePair], path: str | Path) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", encoding="utf-8") as f:
         for pair in pairs:
-            f.write(json.dumps(pair, ensure_ascii=False) + "\n")
+            f.write(json.dumps(pair.row(), ensure_ascii=False) + "\n")
     return path
 
 
-def read_pairs(path: str | Path) -> list[dict[str, Any]]:
-    """The rows of a pairs JSONL file, each checked; errors name the file, line and field."""
-    rows = []
-    for number, obj in iter_jsonl(path):
-        validate_line(PreferencePair, obj, path, number)
-        rows.append(obj)
+def read_pairs(path: str | Path) -> list[PreferencePair]:
+    """The pairs of a JSONL file, each checked; errors name the file, line and field."""
+    rows = [validate_line(PreferencePair, obj, path, number) for number, obj in iter_jsonl(path)]
     if not rows:
         raise InputError(path, None, None, "no preference pairs in file (lower the margin or mine more states)")
     return rows
@@ -370,7 +342,7 @@ def pairs_dataset(path: str | Path):
     """A checked pairs file as a ``datasets.Dataset`` ready for ``trl.DPOTrainer``."""
     from datasets import Dataset
 
-    return Dataset.from_list(read_pairs(path))
+    return Dataset.from_list([pair.row() for pair in read_pairs(path)])
 
 
 def mine_to_file(
@@ -395,13 +367,13 @@ def mine_to_file(
     The flr scorer is ``flr_model`` when given, else the policy itself with any adapter disabled (the base).
     The look-ahead and state rollouts sample at the candidates' temperature.
     """
-    from rlemp.evaluation import load_model
+    from rlemp.loading import load_for_inference
     from rlemp.personas import load_personas
     from rlemp.simulators import build_simulator
 
     personas = load_personas(personas_path)
     simulator = build_simulator(backend, simulator_config)
-    model, tokenizer = load_model(model_name_or_path, adapter)
+    model, tokenizer = load_for_inference(model_name_or_path, adapter)
     scorer = None
     if "flr" in config.weights:
         from rlemp.rewards.flr import FollowUpLikelihood, load_scorer

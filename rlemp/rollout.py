@@ -1,8 +1,9 @@
 """Rollouts: many conversations between a policy and simulated users, advanced one turn at a time together.
 
-The loop is the same for every policy: each turn, every open conversation asks the policy for a reply in
-one batched call, the simulator answers them all with ``step_many``, and finished conversations drop out.
-A conversation whose simulator call failed (``SimulatorError``) is dropped from the batch and counted.
+Each turn, every open conversation asks the policy for a reply in one batched call, the simulator answers them
+all with ``step_many``, and finished conversations drop out. :func:`run_conversations` returns one
+:class:`Conversation` per persona, in input order: its transcript, the policy's token stream (model policies)
+and, when the simulator failed on it (``SimulatorError``), the error that dropped it.
 """
 
 from __future__ import annotations
@@ -17,57 +18,105 @@ from rlemp.transcript import Transcript
 
 logger = logging.getLogger(__name__)
 
-# A policy maps the open conversations to one reply each (thoughts may lead the reply, see rlemp.chat).
+# A text policy maps the open conversations to one reply each (thoughts may lead the reply, see rlemp.chat).
 Policy = Callable[[Sequence[Transcript]], Sequence[str]]
 
 
 @dataclass
-class RolloutResult:
-    transcripts: list[Transcript]  # every conversation, in the order of the input
-    failures: dict[int, SimulatorError] = field(default_factory=dict)  # index -> why it was dropped
+class Conversation:
+    """One conversation of a rollout: what the simulator recorded, what the policy saw, and why it was dropped."""
+
+    transcript: Transcript
+    stream: TokenStream | None = None  # the policy's tokens (a ModelPolicy's); None for text policies
+    error: SimulatorError | None = None  # the simulator's failure that dropped it; None when it finished
+
+    @property
+    def dropped(self) -> bool:
+        return self.error is not None
+
+
+@dataclass
+class Reply:
+    """A policy's reply; ``last`` when the policy has no room for another turn (its token budget is spent)."""
+
+    text: str
+    last: bool = False
+
+
+@dataclass
+class Rollout:
+    """What :func:`run_conversations` played: one record per persona, in the order of the input."""
+
+    conversations: list[Conversation]
+
+    @property
+    def transcripts(self) -> list[Transcript]:
+        return [c.transcript for c in self.conversations]
 
     @property
     def finished(self) -> list[Transcript]:
-        """The conversations that were not dropped."""
-        return [t for i, t in enumerate(self.transcripts) if i not in self.failures]
+        """The transcripts of the conversations that were not dropped."""
+        return [c.transcript for c in self.conversations if not c.dropped]
+
+    @property
+    def dropped(self) -> list[Conversation]:
+        return [c for c in self.conversations if c.dropped]
 
 
 def run_conversations(
     simulator: UserSimulator,
     personas: Sequence[Persona],
-    policy: Policy,
+    policy: Policy | ModelPolicy,
     seeds: Sequence[int] | int = 0,
     max_turns: int = 8,
     on_turn: Callable[[int, int], None] | None = None,
-) -> RolloutResult:
+) -> Rollout:
     """Run one conversation per persona until each ends; ``seeds`` is one seed for all or one per persona.
 
+    ``policy`` is a text :data:`Policy` or a :class:`ModelPolicy` (which keeps each conversation's token stream
+    on its record). A reply marked ``last`` ends its conversation after that turn (``max_turns`` is set to it,
+    ``meta.truncated`` = ``"length"``), so that replaying the transcript ends it at the same turn.
     ``on_turn(turn, n_open)`` is called after every turn (for progress bars).
     """
     from rlemp.chat import split_thoughts
 
     if isinstance(seeds, int):
         seeds = [seeds] * len(personas)
-    transcripts = [simulator.start(p, s, max_turns) for p, s in zip(personas, seeds, strict=True)]
-    failures: dict[int, SimulatorError] = {}
-    open_ids = list(range(len(transcripts)))
+    conversations = [Conversation(simulator.start(p, s, max_turns)) for p, s in zip(personas, seeds, strict=True)]
+    if isinstance(policy, ModelPolicy):
+        reply = policy.reply
+    else:
+        def reply(batch: Sequence[Conversation]) -> list[Reply]:
+            return [Reply(text) for text in policy([c.transcript for c in batch])]
+    open_ids = list(range(len(conversations)))
     turn = 0
-    while open_ids:
-        batch = [transcripts[i] for i in open_ids]
-        split = [split_thoughts(r) for r in policy(batch)]
-        results = simulator.step_many(batch, [reply for _, reply in split], [th for th, _ in split])
-        still_open = []
-        for i, result in zip(open_ids, results):
-            if isinstance(result, SimulatorError):
-                logger.warning("dropping conversation with persona %s: %s", transcripts[i].persona_id, result)
-                failures[i] = result
-            elif not transcripts[i].done:
-                still_open.append(i)
-        open_ids = still_open
-        turn += 1
-        if on_turn is not None:
-            on_turn(turn, len(open_ids))
-    return RolloutResult(transcripts, failures)
+    try:
+        while open_ids:
+            batch = [conversations[i] for i in open_ids]
+            replies = reply(batch)
+            for c, r in zip(batch, replies, strict=True):
+                if r.last:
+                    c.transcript.max_turns = len(c.transcript.turns) + 1
+                    c.transcript.meta["truncated"] = "length"
+            split = [split_thoughts(r.text) for r in replies]
+            transcripts = [c.transcript for c in batch]
+            results = simulator.step_many(transcripts, [text for _, text in split], [th for th, _ in split])
+            still_open = []
+            for i, result in zip(open_ids, results):
+                if isinstance(result, SimulatorError):
+                    logger.warning("dropping conversation with persona %s: %s",
+                                   conversations[i].transcript.persona_id, result)
+                    conversations[i].error = result
+                elif not conversations[i].transcript.done:
+                    still_open.append(i)
+            open_ids = still_open
+            turn += 1
+            if on_turn is not None:
+                on_turn(turn, len(open_ids))
+    finally:
+        if isinstance(policy, ModelPolicy):
+            policy.carried = None  # every conversation has ended: free their cache
+    return Rollout(conversations)
 
 
 def scripted_policy(replies: Sequence[str]) -> Policy:
@@ -185,17 +234,16 @@ class CarriedCache:
 class ModelPolicy:
     """A causal LM that plays the agent in many conversations at once, one batched ``generate`` per turn.
 
-    Called as a :data:`Policy` by :func:`run_conversations`. For each transcript it keeps a
-    :class:`TokenStream`; before generating it appends the user's latest message (rendered with the chat
-    template's framing, masked out), so every turn is generated from exactly the tokens that training will see.
-    ``max_completion_tokens`` bounds a whole conversation: when the next turn could not fit, the conversation
-    is ended there (``outcome`` ``max_turns``, ``meta.truncated`` = ``"length"``), which keeps replay exact.
+    :func:`run_conversations` calls :meth:`reply` with the open conversations. Each conversation's
+    :class:`TokenStream` lives on its record; before generating, the user's latest message is appended to it
+    (rendered with the chat template's framing, masked out), so every turn is generated from exactly the tokens
+    that training will see. ``max_completion_tokens`` bounds a whole conversation: a reply after which the next
+    turn could not fit is marked ``last``.
 
     With ``kv_cache`` (the default) the conversations' KV cache is carried from one turn to the next
-    (:class:`CarriedCache`), so a turn encodes only the stream tokens not yet in it (the user's new message in
-    its framing, and the reply's last token) instead of the whole conversation; the token streams are those of
-    re-encoding. Models whose cache cannot be carried (sliding-window or recurrent layers) re-encode every turn,
-    logged once.
+    (:class:`CarriedCache`), so a turn encodes only the stream tokens not yet in it; the token streams are those
+    of re-encoding. Models whose cache cannot be carried (sliding-window or recurrent layers) re-encode every
+    turn, logged once.
     """
 
     def __init__(
@@ -218,18 +266,12 @@ class ModelPolicy:
         self.max_completion_tokens = max_completion_tokens
         self.user_token_reserve = user_token_reserve  # room kept for the next user message before another turn
         self.system_prompt = system_prompt if system_prompt is not None else default_system_prompt(thinking)
-        self.streams: dict[int, TokenStream] = {}
         self.eos_id = tokenizer.convert_tokens_to_ids("<|im_end|>")
         if self.eos_id is None or self.eos_id == tokenizer.unk_token_id:
             self.eos_id = tokenizer.eos_token_id
         self.generate_calls = 0
         self.kv_cache = kv_cache
         self.carried: CarriedCache | None = None
-
-    def reset(self) -> None:
-        """Forget every conversation (streams and carried cache)."""
-        self.streams.clear()
-        self.carried = None
 
     # The chat template's framing of a user message after an agent turn: "\n<|im_start|>user\n...<|im_end|>\n
     # <|im_start|>assistant\n". It is derived from the template itself rather than hard-coded.
@@ -251,22 +293,27 @@ class ModelPolicy:
         messages = [{"role": "system", "content": self.system_prompt}, {"role": "user", "content": transcript.opening}]
         return self.tokenizer.encode(self._render(messages, add_generation_prompt=True), add_special_tokens=False)
 
-    def stream(self, transcript: Transcript) -> TokenStream:
-        return self.streams[id(transcript)]
+    def conversation_at(self, transcript: Transcript) -> Conversation:
+        """A record for a conversation already under way (a branch cut mid-conversation): its stream is the
+        conversation so far rendered whole with the chat template, ready for the next reply."""
+        text = self._render(transcript.messages(self.system_prompt), add_generation_prompt=True)
+        ids = self.tokenizer.encode(text, add_special_tokens=False)
+        return Conversation(transcript, TokenStream(ids, turns_seen=len(transcript.turns)))
 
-    def _sync(self, transcript: Transcript) -> TokenStream:
-        """The transcript's stream, with any user message not yet in it appended (masked)."""
-        key = id(transcript)
-        if key not in self.streams:
-            self.streams[key] = TokenStream(self.prompt_ids(transcript))
-        stream = self.streams[key]
+    def _sync(self, conversation: Conversation) -> TokenStream:
+        """The conversation's stream, with any user message not yet in it appended (masked)."""
+        transcript = conversation.transcript
+        if conversation.stream is None:
+            conversation.stream = TokenStream(self.prompt_ids(transcript))
+        stream = conversation.stream
         while stream.turns_seen < len(transcript.turns):
             stream.extend(self._user_segment(transcript.turns[stream.turns_seen].user), None, 0)
             stream.turns_seen += 1
         return stream
 
-    def __call__(self, batch: Sequence[Transcript]) -> list[str]:
-        streams = [self._sync(t) for t in batch]
+    def reply(self, conversations: Sequence[Conversation]) -> list[Reply]:
+        """One reply per conversation, from one batched generation; the tokens go to each record's stream."""
+        streams = [self._sync(c) for c in conversations]
         budget = self.settings.max_new_tokens
         if self.max_completion_tokens is not None:
             remaining = min(self.max_completion_tokens - len(s.completion_ids) for s in streams)
@@ -277,7 +324,7 @@ class ModelPolicy:
             generated = self._generate([s.prompt_ids + s.completion_ids for s in streams], budget)
         self.generate_calls += 1
         replies = []
-        for stream, transcript, (ids, lps) in zip(streams, batch, generated, strict=True):
+        for stream, (ids, lps) in zip(streams, generated, strict=True):
             if self.eos_id in ids:
                 end = ids.index(self.eos_id) + 1
                 stream.extend(ids[:end], lps[:end], 1)
@@ -286,10 +333,8 @@ class ModelPolicy:
                 stream.extend(ids, lps, 1)
                 stream.extend([self.eos_id], None, 0)  # length cut: the policy did not choose this EOS
                 text_ids = ids
-            replies.append(self.tokenizer.decode(text_ids, skip_special_tokens=True).strip())
-            if self.max_completion_tokens is not None and not self._room_for_another_turn(stream):
-                transcript.max_turns = len(transcript.turns) + 1
-                transcript.meta["truncated"] = "length"
+            last = self.max_completion_tokens is not None and not self._room_for_another_turn(stream)
+            replies.append(Reply(self.tokenizer.decode(text_ids, skip_special_tokens=True).strip(), last))
         return replies
 
     def _generate(self, contexts: list[list[int]], budget: int) -> list[tuple[list[int], list[float]]]:
@@ -405,18 +450,3 @@ class ModelPolicy:
 
     def _room_for_another_turn(self, stream: TokenStream) -> bool:
         return self.max_completion_tokens - len(stream.completion_ids) > self.user_token_reserve + 8
-
-
-def rollout_model(
-    policy: ModelPolicy,
-    simulator: UserSimulator,
-    personas: Sequence[Persona],
-    seeds: Sequence[int] | int = 0,
-    max_turns: int = 8,
-    on_turn: Callable[[int, int], None] | None = None,
-) -> tuple[RolloutResult, list[TokenStream]]:
-    """Run the policy model against the personas; returns the result and each transcript's token stream."""
-    policy.reset()
-    result = run_conversations(simulator, personas, policy, seeds, max_turns, on_turn)
-    policy.carried = None  # every conversation has ended: free their cache
-    return result, [policy.stream(t) for t in result.transcripts]

@@ -1,21 +1,11 @@
 """Tiny local models: a randomly initialised Qwen2-style causal LM with a ChatML tokenizer, built offline.
 
-Tests and demos cannot download from the Hugging Face hub, so :func:`build_tiny_model` makes a model folder
-that loads with ``AutoModelForCausalLM`` / ``AutoTokenizer`` like any hub checkpoint:
-
-* the tokenizer is a byte-level BPE trained with ``tokenizers`` on the project's own text: every file under
-  the repository's ``simulators/`` folder, in sorted path order (``*.jsonl`` files contribute the string
-  fields of each JSON line, a line that is not JSON counts as plain text; other files are read whole; hidden
-  files and files that are not UTF-8 are skipped), followed by a small built-in English text so that the build
-  works even when those folders are empty;
-* the ``simulators/`` folder is found next to the package (:data:`rlemp.paths.DATA_DIR`): rlemp is installed
-  editable from a checkout, so the data ships beside the code rather than inside the wheel;
-* special tokens ``<|endoftext|>`` (pad and unk), ``<|im_start|>``, ``<|im_end|>`` (EOS); ``<think>`` and
-  ``</think>`` are added as ordinary (non-special) tokens so that decoding keeps them;
-* the ChatML chat template wraps assistant content and its ``<|im_end|>`` in ``{% generation %}`` so that
-  TRL's ``assistant_only_loss`` (``return_assistant_tokens_mask``) trains the reply and the stop token;
-* the weights are float32, drawn after ``torch.manual_seed(seed)``: the same input gives identical
-  ``tokenizer.json`` and identical weights.
+Tests and demos cannot download from the Hub, so :func:`build_tiny_model` writes a folder that loads with
+``AutoModelForCausalLM`` / ``AutoTokenizer`` like any checkpoint. The same input gives byte-identical
+``tokenizer.json`` and weights: the BPE is trained on :func:`corpus_texts` (so any change to a file under
+``data/`` changes every tiny model, and the fixtures the tests pin), the weights are drawn after
+``torch.manual_seed(seed)``. ``<think>``/``</think>`` are ordinary tokens so decoding keeps them; the chat
+template marks assistant turns with ``{% generation %}`` for TRL's ``assistant_only_loss``.
 """
 
 from __future__ import annotations
@@ -89,12 +79,17 @@ def _json_strings(value: object) -> Iterator[str]:
             yield from _json_strings(item)
 
 
-def corpus_texts(simulators_dir: Path = DATA_DIR) -> list[str]:
-    """The tokenizer's training text: the project's simulator files in sorted path order, then the built-in text."""
+def corpus_texts(data_dir: Path = DATA_DIR) -> list[str]:
+    """The tokenizer's training text: every file under ``data_dir`` in sorted path order, then the built-in text.
+
+    A ``*.jsonl`` file gives the string values of each JSON line (a line that is not JSON counts as text); other
+    files are read whole; hidden files and files that are not UTF-8 are skipped. The built-in text keeps the
+    build working when the folder is empty.
+    """
     texts: list[str] = []
-    files = sorted(p for p in simulators_dir.rglob("*") if p.is_file()) if simulators_dir.is_dir() else []
+    files = sorted(p for p in data_dir.rglob("*") if p.is_file()) if data_dir.is_dir() else []
     for path in files:
-        if any(part.startswith(".") for part in path.relative_to(simulators_dir).parts):
+        if any(part.startswith(".") for part in path.relative_to(data_dir).parts):
             continue
         try:
             text = path.read_text(encoding="utf-8")
@@ -112,7 +107,7 @@ def corpus_texts(simulators_dir: Path = DATA_DIR) -> list[str]:
     return [t for t in texts if t.strip()]
 
 
-def build_tokenizer(size: Size = "tiny", simulators_dir: Path = DATA_DIR):
+def build_tokenizer(size: Size = "tiny", data_dir: Path = DATA_DIR):
     """A ``PreTrainedTokenizerFast`` with a byte-level BPE trained on :func:`corpus_texts` and the ChatML template."""
     from tokenizers import Tokenizer, models, pre_tokenizers, processors, trainers
     from transformers import AddedToken, PreTrainedTokenizerFast, Qwen2Tokenizer
@@ -131,7 +126,7 @@ def build_tokenizer(size: Size = "tiny", simulators_dir: Path = DATA_DIR):
         initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
         show_progress=False,
     )
-    bpe.train_from_iterator(corpus_texts(simulators_dir), trainer=trainer)
+    bpe.train_from_iterator(corpus_texts(data_dir), trainer=trainer)
     tokenizer = PreTrainedTokenizerFast(
         tokenizer_object=bpe,
         eos_token=IM_END,

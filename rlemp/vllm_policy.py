@@ -1,36 +1,8 @@
-"""The policy as a multi-turn player that generates with vLLM, through TRL's ``VLLMGeneration`` (``use_vllm``).
-
-:class:`VLLMPolicy` is a :class:`rlemp.rollout.ModelPolicy` whose one generation call per turn goes to the
-trainer's ``vllm_generation`` object instead of ``model.generate``; the token streams, masks, EOS handling and
-length budget are ModelPolicy's, unchanged. It works in both of TRL's modes:
-
-* ``vllm_mode: colocate``: a vLLM engine inside every training process shares its GPU (recipe
-  ``recipes/Qwen2.5-7B-Instruct/grpo.yaml``);
-* ``vllm_mode: server``: a separate ``trl vllm-serve --model MODEL`` process generates for the main process
-  (TRL starts vLLM with ``--logprobs-mode processed_logprobs``, so the logprobs are those of the sampling).
-
-TRL pushes the current weights (LoRA merged) to vLLM before each rollout, so vLLM samples from the policy being
-trained. Each turn is generated from the conversation's token ids (``VLLMGeneration.generate(prompts=ids,
-num_generations=1)``), so the policy sees exactly the tokens it is trained on; vLLM returns the sampled ids and
-their log-probabilities. Decisions:
-
-* the turn's budget and the policy's sampling settings are set on the generation object for the duration of
-  the call, and ``<|im_end|>`` is added to vLLM's ``stop_token_ids`` (vLLM keeps the stop token in the output);
-  a reply that stops on another of the model's stop tokens is closed with a masked ``<|im_end|>`` like a length
-  cut;
-* server mode, and colocate mode with tensor parallelism, generate in collective calls that every process must
-  join with the same number of prompts. There every turn starts with an exchange of (open conversations,
-  budget) between processes: all use the smallest budget, short batches are padded with one-token dummy
-  prompts whose outputs are dropped, and a process whose conversations have all ended keeps joining
-  (:meth:`VLLMPolicy.drain`) until every process is done.
-
-Prefix caching: each turn sends the whole conversation, and vLLM's automatic prefix caching (on by default in
-vLLM's V1 engine, which TRL's colocate engine and ``trl vllm-serve`` leave as it is) finds the part it has
-already encoded, so a turn costs about its new tokens. TRL resets that cache only when it pushes new weights,
-before a rollout. :func:`prefix_caching` reads the setting of a colocated engine; a server's is the server's.
-
-This path cannot run on the development machine (vLLM needs a CUDA GPU and is not installed there); the CPU
-tests drive :class:`VLLMPolicy` with a stand-in for ``VLLMGeneration`` that has the same ``generate`` contract.
+"""The policy as a multi-turn player that generates with vLLM through TRL's ``VLLMGeneration`` (``use_vllm``):
+a :class:`rlemp.rollout.ModelPolicy` whose one generation call per turn goes to the trainer's
+``vllm_generation`` (server or colocate mode). Server mode and tensor-parallel colocate mode generate in
+collective calls, so processes agree on each turn's batch and budget and keep joining until all are done.
+Design notes: ``docs/training.md`` (Generating with vLLM).
 """
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
 """Distributed entry point: ``accelerate launch --config_file accelerate_configs/X.yaml scripts/train.py
---config RECIPE.yaml [--field value ...] [--resume CHECKPOINT|latest]``. Same code as ``rlemp train``."""
+--config RECIPE.yaml [--field value ...] [--resume CHECKPOINT|latest]``. Same code as ``rlemp train``: the run is
+:func:`rlemp.train.main`, with the command line's one-line errors and exit codes."""
 
 import sys
 

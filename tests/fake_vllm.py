@@ -101,7 +101,7 @@ def run_rank(rank: int, world: int, port: int, tokenizer_dir: str, personas_path
     from transformers import AutoTokenizer
 
     from rlemp.personas import load_personas
-    from rlemp.rollout import GenerationSettings, rollout_model
+    from rlemp.rollout import GenerationSettings, run_conversations
     from rlemp.simulators import build_simulator
     from rlemp.vllm_policy import VLLMPolicy
 
@@ -112,7 +112,8 @@ def run_rank(rank: int, world: int, port: int, tokenizer_dir: str, personas_path
     generation = FakeVLLMGeneration(scripted_completer(reply), accelerator=state, mode="server")
     policy = VLLMPolicy(generation, tokenizer, GenerationSettings(max_new_tokens=32, temperature=1.0))
     personas = load_personas(personas_path)[: rank + 1]
-    result, streams = rollout_model(policy, build_simulator("rule"), personas, seeds=rank, max_turns=2 + 2 * rank)
+    result = run_conversations(build_simulator("rule"), personas, policy, seeds=rank, max_turns=2 + 2 * rank)
+    streams = [c.stream for c in result.conversations]
     policy.drain()
     record = {
         "turns": [len(t.turns) for t in result.transcripts],

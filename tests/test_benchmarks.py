@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
-BENCHMARKS = ("rollout", "simulator", "flr", "step", "memory")
+BENCHMARKS = ("rollout", "simulator", "flr", "step", "memory", "serve", "learning")
 
 
 def result_rows(markdown: str) -> list[list[str]]:
@@ -51,6 +51,8 @@ def test_run_all_smoke_writes_every_benchmark(tmp_path):
     assert {"generation", "simulator", "rewards", "forward", "backward", "optimizer", "other"} <= step_parts
     assert any(m[0] == "memory" and m[1].startswith("QLoRA") for m in metrics)
     assert any(m[0] == "memory" and m[1].startswith("full fine-tuning") for m in metrics)
+    for clients in ("1 concurrent client", "16 concurrent clients", "128 concurrent clients"):
+        assert any(m[0] == "serve" and m[1].endswith(clients) for m in metrics)
     assert "## Machine" in text and "torch" in text and "--smoke" in text
 
 

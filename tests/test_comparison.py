@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from rlemp.evaluation import compare, compute_metrics, paired_verdict, persona_differences, verdict_sentence
+from rlemp.evaluation import (EvalMetrics, compare, compute_metrics, paired_verdict, persona_differences,
+                              setup_differences, verdict_sentence)
 from rlemp.personas import load_personas
 from rlemp.report import md_text
 from rlemp.rollout import run_scripted
@@ -57,7 +58,8 @@ def write_eval(folder: Path, transcripts, seed: int) -> Path:
     """An ``rlemp eval`` folder written by hand: metrics.json and transcripts.jsonl."""
     folder.mkdir(parents=True)
     metrics = {**compute_metrics(transcripts), "model": "m", "adapter": None, "personas": str(PERSONAS),
-               "simulator": {"backend": "rule"}, "seed": seed, "max_turns": 3}
+               "simulator": {"backend": "rule", "config_hash": "sha256:c0ffee", "version": "2.0"}, "seed": seed,
+               "max_turns": 3}
     (folder / "metrics.json").write_text(json.dumps(metrics))
     with TranscriptWriter(folder / "transcripts.jsonl", mode="w") as writer:
         writer.write_all(transcripts)
@@ -160,3 +162,17 @@ def test_cli_compare_prints_the_verdict_and_writes_only_with_out(two_seeds, tmp_
     assert sorted(str(p.relative_to(root)) for p in root.rglob("*")) == before
     written = CliRunner().invoke(app, ["eval", "--compare", str(root / "a"), str(root / "b"), "--out", str(tmp_path)])
     assert written.exit_code == 0 and (tmp_path / "comparison.md").is_file()
+
+
+def test_one_rule_names_each_setup_difference_and_whether_it_changes_the_scale():
+    a = EvalMetrics.model_validate({
+        "sentient_score": 50.0, "success_rate": 0.0, "failure_rate": 0.0, "mean_turns": 3.0, "n_personas": 8,
+        "model": "m", "personas": "p.jsonl", "seed": 0, "max_turns": 3,
+        "simulator": {"backend": "rule", "config_hash": "sha256:c0ffee", "version": "2.0"},
+    })
+    b = a.model_copy(update={"seed": 1, "max_turns": 4, "simulator": a.simulator.model_copy(update={"version": "2.1"})})
+    differences = setup_differences(a, b)
+    assert [(d.field, d.a, d.b, d.required) for d in differences] == [
+        ("seed", 0, 1, False), ("simulator.version", "2.0", "2.1", True), ("max_turns", 3, 4, True)]
+    assert str(differences[0]) == "seed differs: 0 (A) vs 1 (B)"
+    assert setup_differences(a, a) == []

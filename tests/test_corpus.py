@@ -6,16 +6,15 @@ import pytest
 
 from rlemp.corpus import CATEGORY_WEIGHTS, build_corpus, load_reply_bank, topic_of
 from rlemp.errors import InputError
-from rlemp.paths import DATA_DIR
+from rlemp.paths import REPLY_BANK, SUPPORTER_CORPUS, TRAIN_PERSONAS
 from rlemp.personas import load_personas
 from rlemp.simulators import build_simulator
 
-BANK = DATA_DIR / "corpus" / "reply_bank.jsonl"
 
 
 @pytest.fixture(scope="module")
 def personas():
-    return load_personas(DATA_DIR / "personas" / "train.jsonl")[:12]
+    return load_personas(TRAIN_PERSONAS)[:12]
 
 
 def read(path):
@@ -24,7 +23,7 @@ def read(path):
 
 def test_corpus_is_deterministic_and_reactions_come_from_the_simulator(tmp_path, personas):
     sim = build_simulator("rule")
-    bank = load_reply_bank(BANK)
+    bank = load_reply_bank(REPLY_BANK)
     a = build_corpus(sim, personas, bank, tmp_path / "a.jsonl", seed=3, conversations_per_persona=2)
     b = build_corpus(sim, personas, bank, tmp_path / "b.jsonl", seed=3, conversations_per_persona=2)
     assert a.read_bytes() == b.read_bytes()
@@ -45,7 +44,7 @@ def test_corpus_is_deterministic_and_reactions_come_from_the_simulator(tmp_path,
 
 
 def test_shipped_corpus_covers_every_category_and_both_directions():
-    rows = read(DATA_DIR / "corpus" / "supporter_replies.jsonl")
+    rows = read(SUPPORTER_CORPUS)
     seen = {c for row in rows for c in row["categories"]}
     assert seen == set(CATEGORY_WEIGHTS)
     deltas = [b - a for row in rows for a, b in zip(row["emotions"], row["emotions"][1:])]
@@ -72,7 +71,7 @@ def test_reply_bank_errors_name_the_line(tmp_path):
 def test_shipped_corpus_is_what_the_current_rule_simulator_builds(tmp_path):
     """The corpus's reactions come from the rule simulator: a new simulator version must rebuild it
     (`rlemp build-corpus` with its defaults), or the FLR scorer learns reactions the simulator no longer gives."""
-    rebuilt = build_corpus(build_simulator("rule"), load_personas(DATA_DIR / "personas" / "train.jsonl"),
-                           load_reply_bank(BANK), tmp_path / "corpus.jsonl", seed=0, conversations_per_persona=2,
+    rebuilt = build_corpus(build_simulator("rule"), load_personas(TRAIN_PERSONAS),
+                           load_reply_bank(REPLY_BANK), tmp_path / "corpus.jsonl", seed=0, conversations_per_persona=2,
                            max_turns=2, replies_per_category=4)
-    assert rebuilt.read_bytes() == (DATA_DIR / "corpus" / "supporter_replies.jsonl").read_bytes()
+    assert rebuilt.read_bytes() == (SUPPORTER_CORPUS).read_bytes()

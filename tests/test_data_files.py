@@ -1,19 +1,17 @@
-"""The shipped text data under simulators/: persona banks, FLR follow-up sets and the supporter-reply bank."""
+"""The shipped text data under data/: persona banks, FLR follow-up sets and the supporter-reply bank."""
 
 from __future__ import annotations
 
 import json
 from collections import Counter
-from pathlib import Path
 
 import pytest
 
+from rlemp.paths import EVAL_PERSONAS as EVAL
+from rlemp.paths import FOLLOWUPS_DIR, REPLY_BANK
+from rlemp.paths import TRAIN_PERSONAS as TRAIN
 from rlemp.personas import HIDDEN_NEEDS, TEMPERAMENTS, load_personas
 
-SIMULATORS = Path(__file__).resolve().parents[1] / "simulators"
-TRAIN = SIMULATORS / "personas" / "train.jsonl"
-EVAL = SIMULATORS / "personas" / "eval.jsonl"
-REPLY_BANK = SIMULATORS / "corpus" / "reply_bank.jsonl"
 
 PER_NEED = {TRAIN: 12, EVAL: 4}
 GOOD = ("validation", "reflective_question", "practical_advice", "perspective", "guided_reflection", "praise",
@@ -69,7 +67,7 @@ def test_texts_distinct(banks):
 
 @pytest.mark.parametrize("kind", ["positive", "negative"])
 def test_followups(kind):
-    lines = (SIMULATORS / "followups" / f"{kind}.txt").read_text(encoding="utf-8").splitlines()
+    lines = (FOLLOWUPS_DIR / f"{kind}.txt").read_text(encoding="utf-8").splitlines()
     followups = [line.strip() for line in lines if line.strip() and not line.strip().startswith("#")]
     assert lines[0].startswith("#")
     assert len(followups) >= 16
@@ -78,7 +76,7 @@ def test_followups(kind):
 
 def test_positive_and_negative_followups_disjoint():
     def read(kind):
-        text = (SIMULATORS / "followups" / f"{kind}.txt").read_text(encoding="utf-8")
+        text = (FOLLOWUPS_DIR / f"{kind}.txt").read_text(encoding="utf-8")
         return {line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")}
 
     assert not read("positive") & read("negative")
@@ -97,3 +95,18 @@ def test_reply_bank():
     assert sum("{topic}" in t for t in texts) <= len(texts) / 2
     # the lead fills {topic} with str.format: no other braces may appear
     assert all(t.format(topic="your job").count("{") == 0 for t in texts)
+
+
+def test_every_shipped_path_is_named_once_and_recipes_use_those_names():
+    from rlemp import paths
+    from rlemp.files import read_yaml
+
+    shipped = [paths.TRAIN_PERSONAS, paths.EVAL_PERSONAS, paths.REPLY_BANK, paths.SUPPORTER_CORPUS,
+               paths.FOLLOWUPS_DIR, paths.PROMPTS_DIR, paths.ATTACKS_DIR, paths.TINY_GRPO_RECIPE,
+               paths.SMOLLM2_GRPO_RECIPE]
+    assert [p for p in shipped if not p.exists()] == []
+    assert paths.in_checkout(paths.TRAIN_PERSONAS) == "data/personas/train.jsonl"
+    for recipe in sorted(paths.RECIPES_DIR.rglob("*.yaml")):
+        fields = read_yaml(recipe)
+        assert fields["personas"] == paths.in_checkout(paths.TRAIN_PERSONAS), recipe
+        assert fields["eval_personas"] == paths.in_checkout(paths.EVAL_PERSONAS), recipe

@@ -10,7 +10,8 @@ import torch
 import yaml
 
 from rlemp.demo import SIZES, run_demo
-from rlemp.transcript import read_transcripts, verify_transcripts
+from rlemp.simulators.replay import verify_transcripts
+from rlemp.transcript import read_transcripts
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 

@@ -313,11 +313,11 @@ def test_sharded_generation_is_refused_for_multi_turn_rollouts():
     from transformers.integrations.deepspeed import unset_hf_deepspeed_config
 
     from rlemp.errors import RlempError
-    from rlemp.trainers import build_trainer
+    from rlemp.trainers.common import build_parts
 
     zero3 = HfDeepSpeedConfig({"zero_optimization": {"stage": 3}})  # noqa: F841 (registers itself while alive)
     try:
         with pytest.raises(RlempError, match="ds3_gather_for_generation"):
-            build_trainer(SimpleNamespace(curriculum=None), SimpleNamespace(ds3_gather_for_generation=False), None)
+            build_parts(SimpleNamespace(curriculum=None), SimpleNamespace(ds3_gather_for_generation=False), None)
     finally:
         unset_hf_deepspeed_config()

@@ -7,12 +7,13 @@ from pathlib import Path
 
 import pytest
 import torch
+import yaml
 from typer.testing import CliRunner
 
 from rlemp.chat import split_thoughts
 from rlemp.cli import app
 from rlemp.errors import InputError, RlempError
-from rlemp.evaluation import load_model
+from rlemp.loading import load_for_inference
 from rlemp.personas import load_personas
 from rlemp.preferences import mine_preferences, mining_config, read_pairs, write_pairs
 from rlemp.rewards.flr import FollowUpLikelihood
@@ -30,7 +31,7 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 @pytest.fixture(scope="module")
 def policy(tiny_model_dir):
-    return load_model(str(tiny_model_dir))
+    return load_for_inference(str(tiny_model_dir))
 
 
 def mine(policy, judge="lookahead", margin=0.0, seed=0, **fields):
@@ -58,7 +59,7 @@ def pairs_file(flr_pairs, tmp_path_factory):
 
 
 def without_judge(pairs):
-    return [{k: v for k, v in p.items() if k != "judge"} for p in pairs]
+    return [p.model_dump(exclude={"judge"}) for p in pairs]
 
 
 # --- mining ----------------------------------------------------------------------------------------------------
@@ -69,18 +70,18 @@ def test_flr_pairs_are_best_over_worst_with_the_scorers_own_scores(policy, flr_p
     assert flr_pairs, "an flr judge on sampled replies always separates some candidates"
     scorer = FollowUpLikelihood(model, tokenizer)
     for pair in flr_pairs:
-        assert pair["chosen_score"] > pair["rejected_score"]
-        assert pair["margin"] == pytest.approx(pair["chosen_score"] - pair["rejected_score"])
-        assert pair["chosen"][0]["content"] != pair["rejected"][0]["content"]
-        prompt = pair["prompt"]
-        assert prompt[0]["role"] == "system" and prompt[-1]["role"] == "user"
-        assert len(prompt) == 2 * pair["turn"]  # system, opening, then (assistant, user) per earlier turn
-        assert pair["judge"]["judge"] == "flr" and pair["judge"]["candidates"] == 3
+        assert pair.chosen_score > pair.rejected_score
+        assert pair.margin == pytest.approx(pair.chosen_score - pair.rejected_score)
+        assert pair.chosen[0].content != pair.rejected[0].content
+        prompt = pair.prompt
+        assert prompt[0].role == "system" and prompt[-1].role == "user"
+        assert len(prompt) == 2 * pair.turn  # system, opening, then (assistant, user) per earlier turn
+        assert pair.judge["judge"] == "flr" and pair.judge["candidates"] == 3
         # The recorded scores are the judge's: re-scoring chosen and rejected in their context gives them back.
-        context = prompt[1:]
-        rescored = scorer.score([context, context], [split_thoughts(pair[k][0]["content"])[1]
-                                                     for k in ("chosen", "rejected")])
-        assert rescored == pytest.approx([pair["chosen_score"], pair["rejected_score"]], abs=1e-4)
+        context = [m.model_dump() for m in prompt[1:]]
+        rescored = scorer.score([context, context], [split_thoughts(p[0].content)[1]
+                                                     for p in (pair.chosen, pair.rejected)])
+        assert rescored == pytest.approx([pair.chosen_score, pair.rejected_score], abs=1e-4)
 
 
 def test_lookahead_score_is_the_simulated_emotion_change(policy):
@@ -90,29 +91,29 @@ def test_lookahead_score_is_the_simulated_emotion_change(policy):
     personas = {p.id: p for p in load_personas(PERSONAS)}
     for pair in result.pairs:
         for key in ("chosen", "rejected"):
-            replay = simulator.start(personas[pair["persona_id"]], 0, max_turns=2)
-            for message in pair["prompt"]:
-                if message["role"] == "assistant":
-                    simulator.step(replay, message["content"])
-            thoughts, reply = split_thoughts(pair[key][0]["content"])
-            assert simulator.step(replay, reply, thoughts).delta == pair[f"{key}_score"]
+            replay = simulator.start(personas[pair.persona_id], 0, max_turns=2)
+            for message in pair.prompt:
+                if message.role == "assistant":
+                    simulator.step(replay, message.content)
+            thoughts, reply = split_thoughts(getattr(pair, key)[0].content)
+            assert simulator.step(replay, reply, thoughts).delta == getattr(pair, f"{key}_score")
 
 
 def test_a_higher_margin_keeps_exactly_the_pairs_above_it(policy, flr_result):
     low = flr_result
-    margins = sorted(p["margin"] for p in low.pairs)
+    margins = sorted(p.margin for p in low.pairs)
     threshold = margins[len(margins) // 2]
     high = mine(policy, judge="flr", margin=threshold)
     assert 0 < len(high.pairs) < len(low.pairs)
-    assert all(p["margin"] >= threshold for p in high.pairs)
-    assert without_judge(high.pairs) == without_judge([p for p in low.pairs if p["margin"] >= threshold])
+    assert all(p.margin >= threshold for p in high.pairs)
+    assert without_judge(high.pairs) == without_judge([p for p in low.pairs if p.margin >= threshold])
     assert high.skipped["margin"] == low.skipped["margin"] + len(low.pairs) - len(high.pairs)
 
 
 def test_mix_weights_combine_both_judges(policy, flr_pairs):
     flr_only = mine(policy, judge="mix", judge_weights={"flr": 1.0, "lookahead": 0.0})
     assert without_judge(flr_only.pairs) == without_judge(flr_pairs)
-    assert flr_only.pairs[0]["judge"]["weights"] == {"flr": 1.0}
+    assert flr_only.pairs[0].judge["weights"] == {"flr": 1.0}
 
 
 def test_cli_same_seed_gives_an_identical_pairs_file(tiny_model_dir, tmp_path):
@@ -177,7 +178,8 @@ def test_pairs_load_with_datasets(pairs_file, flr_pairs, tmp_path):
     assert len(dataset) == len(flr_pairs)
     assert {"prompt", "chosen", "rejected", "chosen_score", "rejected_score", "margin", "persona_id", "turn",
             "judge"} <= set(dataset.column_names)
-    assert dataset[0]["chosen"] == flr_pairs[0]["chosen"]
+    assert dataset[0] == json.loads(pairs_file.read_text(encoding="utf-8").splitlines()[0])
+    assert dataset[0]["chosen"] == flr_pairs[0].row()["chosen"]
 
 
 # --- training --------------------------------------------------------------------------------------------------
@@ -204,14 +206,16 @@ def test_recipe_fields_are_checked(tiny_model_dir, tmp_path):
 
 def test_dpo_trains_the_lora_weights_only(tiny_model_dir, pairs_file, tmp_path):
     from rlemp.configs import parse_recipe
-    from rlemp.trainers.dpo import build_dpo_trainer
+    from rlemp.trainers import dpo
+    from rlemp.trainers.common import build_parts
 
     args, training_args, model_args = parse_recipe(
         recipe_argv(tiny_model_dir, tmp_path, "--pairs", str(pairs_file), "--rounds", "1", "--eval_personas", ""))
-    trainer = build_dpo_trainer(args, training_args, model_args)
+    parts = build_parts(args, training_args, model_args)
+    trainer = dpo.make_trainer(parts, args, training_args, model_args)
     assert trainer.ref_model is None  # the reference is the base model with the adapter disabled
     before = {name: p.detach().clone() for name, p in trainer.model.named_parameters()}
-    trainer.train()
+    assert dpo.train(trainer, parts, args) == 2
     after = dict(trainer.model.named_parameters())
     lora = [name for name in before if "lora_" in name]
     assert lora and all(not torch.equal(before[n], after[n]) for n in lora if "lora_B" in n)
@@ -219,11 +223,11 @@ def test_dpo_trains_the_lora_weights_only(tiny_model_dir, pairs_file, tmp_path):
     assert json.loads((tmp_path / "rounds.json").read_text())[0]["pairs"] == str(pairs_file)
     training_args.rounds = 2
     with pytest.raises(RlempError, match="rounds: 1 only"):
-        trainer.train(resume_from_checkpoint=str(tmp_path))
+        dpo.train(trainer, parts, args, resume_from_checkpoint=str(tmp_path))
 
 
 def test_two_iterative_rounds_record_each_round(tiny_model_dir, tmp_path):
-    from rlemp.trainers import main
+    from rlemp.train import main
 
     adapter = main(recipe_argv(tiny_model_dir, tmp_path, "--rounds", "2", "--judge", "mix",
                                "--states_per_persona", "1"))
@@ -232,17 +236,24 @@ def test_two_iterative_rounds_record_each_round(tiny_model_dir, tmp_path):
     for record in records:
         pairs = read_pairs(record["pairs"])
         assert record["n_pairs"] == len(pairs) and record["steps"] == 2
-        assert pairs[0]["judge"]["round"] == record["round"]
+        assert pairs[0].judge["round"] == record["round"]
         assert json.loads((Path(record["eval"]["dir"]) / "metrics.json").read_text())["sentient_score"] == \
             record["eval"]["sentient_score"]
     assert records[1]["pairs"].endswith("round-2/pairs.jsonl")
     assert (adapter / "adapter_config.json").is_file() and (tmp_path / "eval" / "metrics.json").is_file()
-    assert json.loads((adapter / "rlemp_training.json").read_text())["steps"] == 4  # both rounds
+    info = json.loads((adapter / "rlemp_training.json").read_text())
+    assert info["steps"] == 4  # both rounds
+    assert "rewards" not in info and info["judge"] == {"flr": 1.0, "lookahead": 0.1}  # dpo judges, no rewards
+    assert "rewards" not in yaml.safe_load((adapter / "rlemp_recipe.yaml").read_text())
 
 
 def test_a_curriculum_orders_the_pairs_by_persona_difficulty(tiny_model_dir, pairs_file, tmp_path):
     from rlemp.configs import parse_recipe
-    from rlemp.trainers import build_trainer
+    from rlemp.trainers import dpo
+    from rlemp.trainers.common import build_parts
+
+    def build_trainer(*configs):
+        return dpo.make_trainer(build_parts(*configs), *configs)
 
     argv = recipe_argv(tiny_model_dir, tmp_path, "--pairs", str(pairs_file), "--rounds", "1")
     trainer = build_trainer(*parse_recipe(argv + ["--curriculum", '{"schedule": "sorted"}']))

@@ -14,13 +14,14 @@ import pytest
 import torch
 
 from rlemp.errors import InputError, RlempError
-from rlemp.evaluation import compare, conversation_seed, evaluate, evaluate_checkpoint
+from rlemp.evaluation import compare, conversation_seed, evaluate, evaluate_checkpoint, summarize
 from rlemp.personas import load_personas
 from rlemp.report import BAND_EDGES, plot_curves, plot_trajectories
 from rlemp.simulators import build_simulator
 from rlemp.simulators.base import SimulatorError
+from rlemp.simulators.replay import verify_transcripts
 from rlemp.simulators.rule import RuleSimulator
-from rlemp.transcript import read_transcripts, verify_transcripts
+from rlemp.transcript import read_transcripts
 
 PERSONAS = Path(__file__).parent / "data" / "personas_small.jsonl"
 MAX_TURNS = 3
@@ -307,3 +308,14 @@ def test_cli_eval_and_compare(tiny_model_dir, run_a, run_b, tmp_path):
 
     missing = CliRunner().invoke(app, ["eval", "--personas", str(two), "--out", str(out)])
     assert missing.exit_code == 2 and "--model is required" in missing.output
+
+
+def test_success_and_failure_are_the_simulators_verdicts():
+    """A conversation that starts at 100 has not succeeded: only the outcome the simulator settled counts."""
+    persona = load_personas(PERSONAS)[0].model_copy(update={"initial_emotion": 100})
+    started = build_simulator("rule").start(persona, seed=0, max_turns=3)
+    assert started.final_emotion == 100 and not started.succeeded
+    ended = [started.model_copy(update={"outcome": outcome}) for outcome in ("success", "failure", "goodbye")]
+    assert [(t.succeeded, t.failed) for t in ended] == [(True, False), (False, True), (False, False)]
+    summary = summarize([started, *ended])
+    assert (summary["success_rate"], summary["failure_rate"]) == (0.25, 0.25)

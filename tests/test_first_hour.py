@@ -179,13 +179,14 @@ def test_library_noise_is_filtered_in_one_place(capsys):
 def test_score_reports_progress_chunk_by_chunk_with_the_same_numbers():
     import json
 
+    from rlemp.paths import EVAL_PERSONAS
     from rlemp.personas import load_personas
     from rlemp.rewards import SCORE_CHUNK, rewards_from_names, score_transcripts
     from rlemp.rollout import run_scripted
     from rlemp.simulators import build_simulator
 
     script = json.loads((ROOT / "tests" / "data" / "scripts" / "empathic.json").read_text())
-    transcripts = run_scripted(build_simulator("rule"), load_personas(ROOT / "simulators" / "personas" / "eval.jsonl"),
+    transcripts = run_scripted(build_simulator("rule"), load_personas(EVAL_PERSONAS),
                                script, seed=0, max_turns=2)
     funcs = rewards_from_names("emotion_final,safety")
     advanced: list[int] = []

@@ -25,7 +25,8 @@ from rlemp.errors import RlempError
 from rlemp.personas import import_sage, load_personas
 from rlemp.rollout import run_scripted
 from rlemp.simulators import build_simulator
-from rlemp.transcript import read_transcripts, verify_transcripts
+from rlemp.simulators.replay import verify_transcripts
+from rlemp.transcript import read_transcripts
 
 DATA = Path(__file__).parent / "data"
 runner = CliRunner()

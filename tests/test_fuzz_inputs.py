@@ -314,7 +314,7 @@ def test_every_conversation_failing_is_an_error(tmp_path, unauthorized_endpoint,
 
 def test_failure_budget_stops_when_every_conversation_failed_whatever_the_count():
     from rlemp.errors import RlempError
-    from rlemp.trainers.common import FailureBudget
+    from rlemp.trainers.ledger import FailureBudget
 
     budget = FailureBudget(max_rate=1.0)
     with pytest.raises(RlempError, match="failed on 2 of 2 conversations"):
@@ -517,6 +517,23 @@ def test_one_line_errors_in_a_real_process(tmp_path, args):
     assert proc.returncode == 2, proc.stderr
     assert proc.stderr.strip().splitlines() == [proc.stderr.strip()] and str(bad) in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize("args, says", [
+    (["simulate", "--max-turns", "0"], "rlemp simulate: Invalid value for '--max-turns'"),
+    (["demo", "--seed", "-1"], "rlemp demo: Invalid value for '--seed'"),
+    (["simulat"], "No such command 'simulat'"),
+    (["simulate", "--no-such-option"], "No such option: --no-such-option"),
+])
+def test_usage_errors_are_one_line_in_a_real_process(args, says):
+    """Click's own errors (bad option values, unknown commands) read like every other error: one line, exit 2."""
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-m", "rlemp.cli", *args], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.strip().splitlines() == [proc.stderr.strip()], proc.stderr
+    assert says in proc.stderr and "--help" in proc.stderr
 
 
 def test_overwrite_output_dir_removes_the_old_run_logs(tmp_path):

@@ -1,4 +1,4 @@
-"""Multi-turn GRPO on the tiny model, through ``rlemp.trainers.main`` as ``rlemp train`` runs it: what trains
+"""Multi-turn GRPO on the tiny model, through ``rlemp.train.main`` as ``rlemp train`` runs it: what trains
 (LoRA, not the base), what is logged, written and saved; GRPO groups; curriculum checkpoints; QLoRA on CPU;
 and the rollout's vLLM path (``use_vllm``) with a stand-in for TRL's vLLM generation object."""
 
@@ -13,9 +13,11 @@ import pytest
 import torch
 import yaml
 
-import rlemp.trainers as trainers
+import rlemp.train
+import rlemp.trainers.grpo as grpo
 from fake_vllm import FakeVLLMGeneration, scripted_completer
-from rlemp.transcript import read_transcripts, verify_transcripts
+from rlemp.simulators.replay import verify_transcripts
+from rlemp.transcript import read_transcripts
 
 ROOT = Path(__file__).resolve().parents[1]
 PERSONAS = Path(__file__).parent / "data" / "personas_small.jsonl"
@@ -43,9 +45,9 @@ def write_recipe(path: Path, model_dir: Path, base: str = "grpo.yaml", **changes
 
 
 def train(argv: list[str]) -> SimpleNamespace:
-    """``rlemp.trainers.main(argv)``, keeping the trainer and its weights as they were before training."""
+    """``rlemp.train.main(argv)``, keeping the trainer and its weights as they were before training."""
     seen = {}
-    build = trainers.build_trainer
+    build = grpo.make_trainer
 
     def build_and_snapshot(*args, **kwargs):
         trainer = build(*args, **kwargs)
@@ -54,8 +56,8 @@ def train(argv: list[str]) -> SimpleNamespace:
         return trainer
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(trainers, "build_trainer", build_and_snapshot)
-        adapter = trainers.main(argv)
+        patch.setattr(grpo, "make_trainer", build_and_snapshot)
+        adapter = rlemp.train.main(argv)
     trainer = seen["trainer"]
     return SimpleNamespace(adapter=adapter, out=Path(trainer.args.output_dir), trainer=trainer, before=seen["before"])
 
@@ -152,7 +154,7 @@ def test_rollout_generates_through_vllm_when_use_vllm(run):
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(trainer.args, "use_vllm", True)
         patch.setattr(trainer, "vllm_generation", generation, raising=False)
-        patch.setattr(trainer, "transcript_log", None)
+        patch.setattr(trainer.ledger, "transcript_log", None)
         output = trainer.rollout(prompts, trainer)
     transcripts = output["transcript"]
     assert [t.persona_id for t in transcripts] == [p[0]["persona_id"] for p in prompts]
@@ -203,10 +205,10 @@ def qlora_model(tiny_model_dir):
     from rlemp.configs import parse_recipe
     from rlemp.trainers.common import load_policy
 
-    _, training_args, model_args = parse_recipe(
+    _, _, model_args = parse_recipe(
         ["--config", str(ROOT / "recipes" / "tiny" / "grpo_qlora.yaml"), "--model_name_or_path", str(tiny_model_dir)]
     )
-    model, tokenizer, peft_config = load_policy(model_args, training_args)
+    model, tokenizer, peft_config = load_policy(model_args)
     return get_peft_model(model, peft_config), tokenizer
 
 

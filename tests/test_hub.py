@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 
 from rlemp.cli import app
 from rlemp.errors import InputError, RlempError
-from rlemp.hub import EVAL_METRICS, NO_TOKEN_MESSAGE, publish_adapter
+from rlemp.hub import EVAL_METRICS, NO_TOKEN_MESSAGE, check_comparable, publish_adapter, read_evaluation
 
 FAKE_TOKEN = "hf_rlempTestTokenThatMustNeverLeak0123456789"
 HUB_BASE = "Qwen/Qwen2.5-0.5B-Instruct"
@@ -346,3 +346,14 @@ def test_bad_inputs_name_the_file_and_field(trained, evals, planted_token, tmp_p
     (tmp_path / "used" / "old.txt").write_text("stale")
     with pytest.raises(RlempError, match="must be new or empty"):
         publish_adapter(trained["dir"], "me/x", dry_run_dir=tmp_path / "used")
+
+
+def test_before_and_after_must_share_the_scale_other_differences_are_logged(tmp_path, caplog):
+    before = read_evaluation(write_eval(tmp_path / "before", 50.0, 0.1, 0.1, 3.0))
+    reseeded = read_evaluation(write_eval(tmp_path / "reseeded", 60.0, 0.2, 0.1, 3.0, seed=8))
+    with caplog.at_level(logging.WARNING, logger="rlemp.hub"):
+        check_comparable(before, reseeded)
+    assert "differ: seed differs: 7 (A) vs 8 (B)" in caplog.text
+    fewer = read_evaluation(write_eval(tmp_path / "fewer", 60.0, 0.2, 0.1, 3.0, n_personas=4))
+    with pytest.raises(RlempError, match=r"differ in n_personas \(8 in .*before, 4 in .*fewer\)"):
+        check_comparable(before, fewer)

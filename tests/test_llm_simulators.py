@@ -15,7 +15,7 @@ from rlemp.simulators import SimulatorError, build_simulator
 from rlemp.simulators.base import Reaction, apply_reaction
 from rlemp.simulators.llm import (FALLBACK_USER_TEXT, InvalidOutput, derive_seed, load_prompts, parse_output,
                                   rating_change, rating_messages)
-from rlemp.transcript import verify_transcript
+from rlemp.simulators.replay import verify_transcript
 
 SECRET = "sk-test-DO-NOT-LEAK-4242"
 

@@ -19,6 +19,7 @@ from rlemp import models
 from rlemp.cli import app
 from rlemp.errors import RlempError
 from rlemp.loading import load_model
+from rlemp.paths import EVAL_PERSONAS
 
 CHATML = ("{% for message in messages %}{{'<|im_start|>' + message['role'] + '\n' + message['content'] + "
           "'<|im_end|>' + '\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}")
@@ -248,7 +249,7 @@ def test_reply_fluency_of_an_untrained_adapter_is_zero_kl_and_the_base_perplexit
     from rlemp.model_demo import reply_fluency
 
     personas = tmp_path / "personas.jsonl"
-    source = (Path(__file__).resolve().parents[1] / "simulators/personas/eval.jsonl").read_text().splitlines()
+    source = EVAL_PERSONAS.read_text().splitlines()
     personas.write_text("\n".join(source[:2]) + "\n")
     evaluate_checkpoint(str(tiny_model_dir), personas_path=personas, out_dir=tmp_path / "eval", max_turns=2,
                         max_new_tokens=8)

@@ -221,11 +221,30 @@ def tiny_policy_and_value(model_dir) -> PolicyAndValue:
     set_seed(0)
     base = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32)
     model = PolicyAndValue.from_base(base, LoraConfig(r=4, lora_alpha=8, target_modules="all-linear"))
-    with torch.no_grad():  # distinct, non-zero adapters so that routing mistakes show
+    with torch.no_grad():  # distinct, non-zero adapters and head so that routing mistakes show
         for name, p in model.named_parameters():
-            if "lora_B" in name:
+            if "lora_B" in name or name == "value_head.weight":
                 p.normal_(0, 0.1)
     return model
+
+
+def test_a_fresh_critic_values_every_state_at_zero(tiny_model_dir):
+    """A random head would predict values far from the returns (emotion points / 100), and GAE would turn that
+    noise into the first advantages; from a zero head the first advantages are the returns themselves."""
+    from peft import LoraConfig
+    from transformers import AutoModelForCausalLM
+
+    base = AutoModelForCausalLM.from_pretrained(tiny_model_dir, dtype=torch.float32)
+    model = PolicyAndValue.from_base(base, LoraConfig(r=4, lora_alpha=8, target_modules="all-linear"))
+    ids = torch.randint(0, 1000, (2, 6), generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        _, values = model(ids, torch.ones_like(ids))
+    assert torch.equal(values, torch.zeros(2, 6))
+    rewards = torch.tensor([[0.0, 0.05, 0.0, -0.02, 0.5, 0.0]])
+    mask = torch.tensor([[1, 1, 0, 1, 1, 0]])
+    advantages, returns = compute_gae(rewards, values[:1], mask, gamma=1.0, lam=1.0)
+    assert torch.allclose(advantages, torch.tensor([[0.53, 0.53, 0.0, 0.48, 0.5, 0.0]]))
+    assert torch.equal(advantages, returns)
 
 
 def test_adapters_route_and_checkpointing_recomputes_with_the_right_adapter(tiny_model_dir):
@@ -281,7 +300,8 @@ class RecordingCurriculum:
 
 def tiny_trainer(model_dir, output_dir, *extra):
     from rlemp.configs import parse_recipe
-    from rlemp.trainers.ppo import build_ppo_trainer
+    from rlemp.trainers.common import build_parts
+    from rlemp.trainers.ppo import make_trainer
 
     argv = [
         "--config", str(RECIPE), "--model_name_or_path", str(model_dir), "--personas", str(PERSONAS),
@@ -291,7 +311,9 @@ def tiny_trainer(model_dir, output_dir, *extra):
         "--disable_tqdm", "true", *extra,
     ]
     args, training_args, model_args = parse_recipe(argv)
-    return build_ppo_trainer(args, training_args, model_args, lambda personas, _: RecordingCurriculum(len(personas)))
+    parts = build_parts(args, training_args, model_args)
+    parts.curriculum = RecordingCurriculum(len(parts.personas))
+    return make_trainer(parts, args, training_args, model_args)
 
 
 def snapshot(model: PolicyAndValue) -> dict[str, torch.Tensor]:

@@ -16,7 +16,8 @@ from rlemp.personas import load_personas
 from rlemp.rewards import build_reward
 from rlemp.rollout import run_scripted
 from rlemp.simulators import build_simulator
-from rlemp.transcript import read_transcripts, verify_transcripts
+from rlemp.simulators.replay import verify_transcripts
+from rlemp.transcript import read_transcripts
 
 DATA = Path(__file__).parent / "data"
 

@@ -1,4 +1,5 @@
-"""Recipes: every shipped recipe parses; a broken one fails with one line naming the file, in Python and the CLI."""
+"""Recipes: every shipped recipe parses; a broken one fails with one line naming the file, in Python and the CLI;
+``--resume`` is a field; the saved recipe is what was set, parsed."""
 
 from __future__ import annotations
 
@@ -87,7 +88,7 @@ def one_line_error(argv: list[str]) -> str:
         ({"learnin_rate": 1e-3}, "unknown field 'learnin_rate' (did you mean 'learning_rate'?)"),
         ({"max_turns": "eight"}, "field 'max_turns': invalid int value: 'eight'"),
         ({"learning_rate": "fast"}, "field 'learning_rate': invalid float value: 'fast'"),
-        ({"max_turns": 0}, "max_turns: expected a positive integer, got 0"),
+        ({"max_turns": 0}, "field 'max_turns': must be at least 1 and at most 1000, got 0"),
         ({"per_device_train_batch_size": 6}, "generation_batch_size (6) must be divisible by num_generations (4)"),
         ({"algorithm": "sac"}, "algorithm: expected one of grpo, ppo, dpo, got 'sac'"),
         ({"curriculum": "{not json"}, "curriculum: not valid JSON"),
@@ -129,3 +130,44 @@ def test_cli_train_with_bad_recipe_exits_2_with_one_line(write_recipe, tmp_path)
     lines = [line for line in done.stderr.splitlines() if line.strip()]
     assert lines == [f"error: {path}: field 'max_turns': invalid int value: 'eight'"], done.stderr
     assert "Traceback" not in done.stdout
+
+
+# --- what a parsed recipe carries ---------------------------------------------------------------------------------
+
+
+def test_resume_is_a_field_and_a_bare_resume_means_latest():
+    recipe = ["--config", str(ROOT / "recipes" / "tiny" / "grpo.yaml")]
+    assert parse_recipe(recipe)[0].resume is None
+    assert parse_recipe(recipe + ["--resume"])[0].resume == "latest"
+    assert parse_recipe(recipe + ["--resume", "--max_steps", "3"])[0].resume == "latest"
+    assert parse_recipe(recipe + ["--resume", "outputs/run/checkpoint-4"])[0].resume == "outputs/run/checkpoint-4"
+
+
+def test_saved_recipe_is_what_was_set_with_its_parsed_values_and_parses_back(tmp_path):
+    from rlemp.configs import saved_recipe
+
+    path = ROOT / "recipes" / "tiny" / "grpo.yaml"
+    configs = parse_recipe(["--config", str(path), "--max_steps", "3", "--seed=7", "--no_rollout_kv_cache",
+                            "--resume", "latest"])
+    saved = saved_recipe(configs)
+    assert list(saved) == list(read_recipe(path)) + ["rollout_kv_cache"]  # file order, then what the line added
+    assert (saved["max_steps"], saved["seed"], saved["rollout_kv_cache"]) == (3, 7, False)  # typed, not strings
+    assert "resume" not in saved
+    again = tmp_path / "saved.yaml"
+    again.write_text(yaml.safe_dump(saved, sort_keys=False), encoding="utf-8")
+    assert saved_recipe(parse_recipe(["--config", str(again)])) == saved
+
+
+def test_dpo_recipes_carry_no_rewards_and_refuse_them(tmp_path):
+    dpo = read_recipe(ROOT / "recipes" / "tiny" / "dpo.yaml")
+    path = tmp_path / "dpo.yaml"
+    path.write_text(yaml.safe_dump(dpo), encoding="utf-8")
+    args, _, _ = parse_recipe(["--config", str(path)])
+    assert args.rewards is None  # the model card then names the judge, not a reward DPO never used
+    path.write_text(yaml.safe_dump({**dpo, "rewards": [{"name": "safety"}]}), encoding="utf-8")
+    assert one_line_error(["--config", str(path)]) == (
+        f"{path}: field 'rewards': dpo judges its preference pairs (judge, judge_weights); rewards apply to grpo "
+        "and ppo")
+    path.write_text(yaml.safe_dump({**dpo, "use_peft": False}), encoding="utf-8")
+    assert one_line_error(["--config", str(path)]) == (
+        f"{path}: algorithm dpo trains a LoRA adapter: set use_peft: true in the recipe")

@@ -38,7 +38,7 @@ from rlemp.errors import RlempError
 from rlemp.personas import load_personas
 from rlemp.rewards import build_reward
 from rlemp.simulators import build_simulator
-from rlemp.trainers.common import FailureBudget
+from rlemp.trainers.ledger import FailureBudget
 from rlemp.trainers.grpo import none_where_dropped
 from rlemp.trainers.reliability import COMPLETE_FILE, StopOnSignal, check_resume_fits, resolve_resume
 from rlemp.transcript import Transcript, TranscriptWriter, read_transcripts
@@ -308,7 +308,7 @@ def test_bad_dialogue_files(tmp_path, name, content, fragments):
     ({"per_device_train_batch_size": 3, "num_generations": 2}, ["divisible by num_generations"]),
     ({"num_generations": 0}, ["field 'num_generations'", "positive integer"]),
     ({"per_device_train_batch_size": 0}, ["field 'per_device_train_batch_size'", "positive integer"]),
-    ({"max_failure_rate": 1.5}, ["max_failure_rate", "between 0 and 1"]),
+    ({"max_failure_rate": 1.5}, ["field 'max_failure_rate'", "at least 0 and at most 1, got 1.5"]),
     ({"hub_token": "hf_PASTED_BY_MISTAKE"}, ["field 'hub_token'", "HF_TOKEN"]),
     ({"simulator_config": {"temperature": "hot"}}, ["simulator 'rule' config field 'temperature'"]),
     ({"algorithm": "sft"}, ["algorithm", "grpo, ppo"]),

@@ -16,9 +16,9 @@ import torch
 from fake_vllm import FakeVLLMGeneration, model_completer, run_rank, scripted_completer
 from rlemp.chat import THINKING_SYSTEM_PROMPT, split_thoughts, system_prompt
 from rlemp.personas import load_personas
-from rlemp.rollout import GenerationSettings, ModelPolicy, rollout_model
+from rlemp.rollout import Conversation, GenerationSettings, ModelPolicy, run_conversations, scripted_policy
 from rlemp.simulators import build_simulator
-from rlemp.transcript import verify_transcript
+from rlemp.simulators.replay import verify_transcript
 from rlemp.vllm_policy import VLLMPolicy
 
 PERSONAS = Path(__file__).parent / "data" / "personas_small.jsonl"
@@ -95,6 +95,12 @@ def personas():
 @pytest.fixture(scope="module")
 def simulator():
     return build_simulator("rule")
+
+
+def play(policy, simulator, personas, **options):
+    """The rollout of ``policy`` against ``personas`` and each conversation's token stream, in input order."""
+    rollout = run_conversations(simulator, personas, policy, **options)
+    return rollout, [c.stream for c in rollout.conversations]
 
 
 def make_policy(kind: str, model, tokenizer, settings: GenerationSettings, **options):
@@ -187,6 +193,37 @@ def check_stream(stream, transcript, tokenizer, policy, max_new_tokens: int) -> 
     assert stream.prompt_ids == tokenizer.encode(prompt, add_special_tokens=False)
 
 
+def test_a_rollout_has_one_record_per_persona_in_order_and_keeps_why_one_was_dropped(
+    random_model, tokenizer, personas
+):
+    """The simulator fails on the second persona's first turn: its record says why, the others play on, and the
+    model policy's token streams sit on the records of their own conversations."""
+    from rlemp.simulators.base import SimulatorError
+
+    simulator = build_simulator("rule")
+    dropped_id = personas[1].id
+    step_many = simulator.step_many
+
+    def failing_on_one(transcripts, replies, thoughts):
+        results = step_many(transcripts, replies, thoughts)
+        return [SimulatorError("no answer") if t.persona_id == dropped_id else r for t, r in zip(transcripts, results)]
+
+    simulator.step_many = failing_on_one
+    policy = ModelPolicy(random_model, tokenizer, GenerationSettings(max_new_tokens=6, temperature=0.0))
+    rollout = run_conversations(simulator, personas[:3], policy, seeds=0, max_turns=2)
+    assert [c.transcript.persona_id for c in rollout.conversations] == [p.id for p in personas[:3]]
+    assert [c.dropped for c in rollout.conversations] == [False, True, False]
+    assert [str(c.error) for c in rollout.dropped] == ["no answer"]
+    assert rollout.finished == [rollout.conversations[0].transcript, rollout.conversations[2].transcript]
+    assert [len(c.transcript.turns) for c in rollout.conversations] == [2, 1, 2]
+    for c in rollout.conversations:  # each stream holds its own conversation: one run of policy tokens per turn
+        mask = c.stream.env_mask
+        assert sum(1 for i, m in enumerate(mask) if m == 1 and (i == 0 or mask[i - 1] == 0)) == len(c.transcript.turns)
+    assert policy.carried is None  # the cache of the ended conversations is freed
+    scripted = run_conversations(build_simulator("rule"), personas[:2], scripted_policy(["I hear you."]), 0, 1)
+    assert [c.stream for c in scripted.conversations] == [None, None]  # a text policy has no token stream
+
+
 @pytest.mark.parametrize("kind", ["model", "vllm"])
 def test_sampled_streams_keep_every_invariant_with_one_generation_call_per_turn(
     kind, random_model, tokenizer, personas, simulator
@@ -197,11 +234,11 @@ def test_sampled_streams_keep_every_invariant_with_one_generation_call_per_turn(
     open_counts = []
     calls = counting(random_model)
     try:
-        result, streams = rollout_model(policy, simulator, personas, seeds=5, max_turns=3,
+        result, streams = play(policy, simulator, personas, seeds=5, max_turns=3,
                                         on_turn=lambda turn, n_open: open_counts.append(n_open))
     finally:
         del random_model.generate
-    assert not result.failures
+    assert not result.dropped
     for stream, transcript in zip(streams, result.transcripts):
         check_stream(stream, transcript, tokenizer, policy, settings.max_new_tokens)
         assert verify_transcript(transcript) is None
@@ -220,7 +257,7 @@ def test_thinking_streams_match_the_chat_template_token_for_token(kind, talker, 
     settings = GenerationSettings(max_new_tokens=40, temperature=0.0)
     policy = make_policy(kind, talker, tokenizer, settings, thinking=True)
     assert policy.system_prompt == system_prompt(True)
-    result, streams = rollout_model(policy, simulator, personas[:TALKER_PERSONAS], seeds=1, max_turns=3)
+    result, streams = play(policy, simulator, personas[:TALKER_PERSONAS], seeds=1, max_turns=3)
     for stream, transcript in zip(streams, result.transcripts):
         check_stream(stream, transcript, tokenizer, policy, settings.max_new_tokens)
         # Thoughts are trained on but never reach the simulated user.
@@ -244,7 +281,7 @@ def test_vllm_policy_streams_equal_model_policy_streams(talker, tokenizer, perso
     streams = {}
     for kind in ("model", "vllm"):
         policy = make_policy(kind, talker, tokenizer, settings, thinking=True)
-        _, streams[kind] = rollout_model(policy, simulator, personas[:3], seeds=2, max_turns=2)
+        _, streams[kind] = play(policy, simulator, personas[:3], seeds=2, max_turns=2)
     assert [(s.prompt_ids, s.completion_ids, s.env_mask) for s in streams["model"]] == [
         (s.prompt_ids, s.completion_ids, s.env_mask) for s in streams["vllm"]
     ]
@@ -256,7 +293,7 @@ def test_length_budget_ends_conversations_that_still_verify(kind, random_model, 
     budget = 160
     torch.manual_seed(1)
     policy = make_policy(kind, random_model, tokenizer, settings, max_completion_tokens=budget)
-    result, streams = rollout_model(policy, simulator, personas, seeds=0, max_turns=8)
+    result, streams = play(policy, simulator, personas, seeds=0, max_turns=8)
     truncated = [t for t in result.transcripts if t.meta.get("truncated") == "length"]
     assert truncated, "a 160-token budget cannot hold 8 turns of 24 tokens"
     for stream, transcript in zip(streams, result.transcripts):
@@ -275,7 +312,7 @@ def test_vllm_policy_sets_budget_and_sampling_only_for_its_calls(tokenizer, pers
                                     top_p=0.9, top_k=5, generation_kwargs={"seed": 3})
     settings = GenerationSettings(max_new_tokens=30, temperature=1.0, top_p=0.95, top_k=0)
     policy = VLLMPolicy(generation, tokenizer, settings)
-    result, streams = rollout_model(policy, simulator, personas[:2], seeds=0, max_turns=2)
+    result, streams = play(policy, simulator, personas[:2], seeds=0, max_turns=2)
     assert [(c["max_tokens"], c["temperature"], c["top_p"], c["top_k"]) for c in generation.calls] == [
         (30, 1.0, 0.95, 0)
     ] * 2
@@ -296,7 +333,7 @@ def test_vllm_reply_stopping_on_another_stop_token_is_closed_with_a_masked_eos(t
     reply = tokenizer.encode(REPLY, add_special_tokens=False) + [other, 7, 7]
     generation = FakeVLLMGeneration(scripted_completer(reply), eos_token_ids=(other,))
     policy = VLLMPolicy(generation, tokenizer, GenerationSettings(max_new_tokens=30))
-    result, [stream] = rollout_model(policy, simulator, personas[:1], seeds=0, max_turns=1)
+    result, [stream] = play(policy, simulator, personas[:1], seeds=0, max_turns=1)
     n = len(reply) - 2
     assert stream.completion_ids == reply[:n] + [eos]
     assert stream.env_mask == [1] * n + [0]
@@ -368,10 +405,10 @@ def play_both_ways(model, tokenizer, personas, settings, **options):
         policy = ModelPolicy(model, tokenizer, settings, kv_cache=kv_cache, **options)
         calls = recording(model)
         try:
-            result, streams = rollout_model(policy, staggered_simulator(personas), personas, seeds=4, max_turns=4)
+            result, streams = play(policy, staggered_simulator(personas), personas, seeds=4, max_turns=4)
         finally:
             del model.generate
-        assert policy.kv_cache is kv_cache and not result.failures
+        assert policy.kv_cache is kv_cache and not result.dropped
         played[kv_cache] = (streams, result.transcripts, calls)
     return played[True], played[False]
 
@@ -447,21 +484,22 @@ def test_streams_that_were_not_in_the_last_turn_restart_the_cache(babbler, token
     """A batch that is not the previous one (or a part of it, in order), or a conversation with nothing new
     since its last turn, is encoded from scratch."""
     settings = GenerationSettings(max_new_tokens=12, temperature=0.0)
-    played, nothing_new = {}, []
+    streams, nothing_new = {}, []
     for kv_cache in (True, False):
         policy = ModelPolicy(babbler, tokenizer, settings, kv_cache=kv_cache)
         simulator = build_simulator("rule")
-        pair = [simulator.start(p, 0, 4) for p in personas[6:8]]  # the babbler ends one reply early with these two
+        # the babbler ends one reply early with these two
+        pair = [Conversation(simulator.start(p, 0, 4)) for p in personas[6:8]]
         for batch in (pair, pair[::-1]):
-            for transcript, reply in zip(batch, policy(batch)):
-                simulator.step(transcript, reply)
-        policy(pair)
+            for conversation, reply in zip(batch, policy.reply(batch)):
+                simulator.step(conversation.transcript, reply.text)
+        policy.reply(pair)
         if kv_cache:  # a reply that ended before the other's: its EOS was fed, the cache holds its whole stream
             nothing_new = [len(s.prompt_ids) + len(s.completion_ids) == n
                            for s, n in zip(policy.carried.streams, policy.carried.cached)]
-        policy(pair)  # again, without a user message in between
-        played[kv_cache] = [(policy.stream(t).completion_ids, policy.stream(t).env_mask) for t in pair]
-    assert played[True] == played[False]
+        policy.reply(pair)  # again, without a user message in between
+        streams[kv_cache] = [(c.stream.completion_ids, c.stream.env_mask) for c in pair]
+    assert streams[True] == streams[False]
     assert any(nothing_new)
 
 
@@ -484,7 +522,7 @@ def test_models_whose_cache_cannot_be_carried_re_encode_and_say_so_once(
     with caplog.at_level(logging.WARNING, logger="rlemp.rollout"):
         for kv_cache in (True, True, False):
             policy = ModelPolicy(model, tokenizer, settings, kv_cache=kv_cache)
-            _, streams = rollout_model(policy, build_simulator("rule"), personas[:3], seeds=0, max_turns=2)
+            _, streams = play(policy, build_simulator("rule"), personas[:3], seeds=0, max_turns=2)
             assert policy.kv_cache is False
             played.append([(s.completion_ids, s.env_mask) for s in streams])
     assert played[0] == played[1] == played[2]

@@ -524,7 +524,7 @@ def test_user_messages_read_as_a_person_would():
 
 
 def test_a_transcript_of_version_one_fails_verify_naming_the_version():
-    from rlemp.transcript import verify_transcript
+    from rlemp.simulators.replay import verify_transcript
 
     t = run_scripted(SIM, [persona()], ["That sounds really frustrating."], seed=0)[0]
     t.simulator_version = "1.0"

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from rlemp.paths import EVAL_PERSONAS
 from rlemp.personas import load_personas
 from rlemp.rollout import run_scripted
 from rlemp.simulators import build_simulator
@@ -18,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SCRIPTS = ROOT / "tests" / "data" / "scripts"
 STRATEGIES = ("empathic", "off_topic", "dismissive", "manipulative")
 BANKS = {
-    "eval": ROOT / "simulators" / "personas" / "eval.jsonl",  # the bundled evaluation personas
+    "eval": EVAL_PERSONAS,  # the bundled evaluation personas
     "small": ROOT / "tests" / "data" / "personas_small.jsonl",
 }
 

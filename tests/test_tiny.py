@@ -110,7 +110,7 @@ def test_small_size_and_bad_size(tmp_path):
     assert not (tmp_path / "b").exists()
 
 
-def test_corpus_reads_simulator_files_in_sorted_order(tmp_path):
+def test_corpus_reads_data_files_in_sorted_order(tmp_path):
     (tmp_path / "personas").mkdir()
     (tmp_path / "followups").mkdir()
     persona = {"id": "p1", "name": "Quillon", "personality": {"openness": 0.5}, "dislikes": ["lectures"]}
@@ -120,5 +120,5 @@ def test_corpus_reads_simulator_files_in_sorted_order(tmp_path):
     texts = corpus_texts(tmp_path)
     assert texts[:5] == ["zorbleflux " * 50, "p1", "Quillon", "lectures", "not json at all"]
     assert "secret" not in texts
-    trained = build_tokenizer("tiny", simulators_dir=tmp_path)
+    trained = build_tokenizer("tiny", data_dir=tmp_path)
     assert len(trained.tokenize(" zorbleflux")) == 1

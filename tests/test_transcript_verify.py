@@ -15,7 +15,8 @@ from rlemp.errors import RlempError
 from rlemp.personas import load_personas
 from rlemp.rollout import run_conversations, run_scripted
 from rlemp.simulators import build_simulator
-from rlemp.transcript import read_transcripts, verify_transcript, verify_transcripts, write_transcripts
+from rlemp.simulators.replay import verify_transcript, verify_transcripts
+from rlemp.transcript import read_transcripts, write_transcripts
 
 DATA = Path(__file__).parent / "data"
 SMALL = DATA / "personas_small.jsonl"

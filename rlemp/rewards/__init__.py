@@ -1,28 +1,9 @@
-"""Reward functions with TRL's signature, a registry of them by name, and the weighted composition.
+"""Reward functions with TRL's signature, a registry of them by name (``REWARDS``), and the weighted composition.
 
-Every reward is a callable ``f(prompts, completions, **columns) -> list[float | None]``, one value per
-completion, as ``GRPOTrainer`` calls it. The multi-turn rollout forwards the column ``transcript`` (a
-:class:`~rlemp.transcript.Transcript` or its dict form, one per completion); rewards that judge the agent's
-text read ``transcript.turns[*].agent`` (the reply the user saw, thoughts stripped) when it is there and the
-completion text otherwise. ``None`` means "does not apply to this sample": TRL turns it into NaN and leaves it
-out of the weighted sum (``nansum``); :func:`combine` does the same for rlemp's own PPO/DPO code.
-
-Registered names (``REWARDS``) and the options each accepts (an unknown name or option is a RlempError):
-
-* ``emotion_final``: final emotion / 100 (RLVER); ``success_bonus``, ``failure_bonus``
-* ``emotion_delta``: per-turn emotion change / 100, summed; the same options
-* ``emotion_turn_credit``: per-turn change mixed with the discounted return; also ``alpha``, ``gamma``
-* ``flr``: follow-up likelihood; ``model``, ``positives``, ``negatives``, ``batch_size``,
-  ``max_context_tokens``, ``system``, ``share_context``
-* ``format``: well-formed ``<think>`` template; ``thinking``, ``reward``, ``penalty``
-* ``length``: length guard on the reply; ``min_words``, ``max_words``, ``penalty``
-* ``safety``: manipulation / unhealthy-attachment penalty; ``penalty``, ``categories``
-
-Only the emotion rewards return None (no transcript, or one without turns); the others always apply.
-
-The three emotion shapings are separate names (not one ``emotion`` with a ``shaping`` option) so that each
-is logged under its own name. :func:`build_reward` returns an object whose ``__name__`` is the registered
-name: TRL logs every reward function under that name, so each component shows up separately in training logs.
+A reward is ``f(prompts, completions, **columns) -> list[float | None]`` as ``GRPOTrainer`` calls it; the
+rollout forwards a ``transcript`` column. ``None`` means "does not apply" (TRL's ``nansum`` skips it;
+:func:`combine` does the same for PPO/DPO). :func:`build_reward` names each function after its registry name, so
+every component is logged separately. Names and options: ``docs/rewards.md``.
 """
 
 from __future__ import annotations
@@ -32,78 +13,10 @@ from typing import Any, Callable, Mapping, Optional, Sequence
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from rlemp.chat import split_thoughts
 from rlemp.errors import RlempError, first_validation_error
 from rlemp.transcript import Transcript
 
 RewardValue = Optional[float]
-
-
-# --- the inputs every reward reads -------------------------------------------------------------------------
-
-
-def as_transcript(value: Any) -> Transcript | None:
-    """A transcript column entry as a :class:`Transcript` (dicts are validated), or None when absent."""
-    if value is None or isinstance(value, Transcript):
-        return value
-    if isinstance(value, Mapping):
-        try:
-            return Transcript.model_validate(dict(value))
-        except ValidationError as exc:
-            field, message = first_validation_error(exc)
-            raise RlempError(f"reward input 'transcript': field '{field}': {message}") from None
-    raise RlempError(f"reward input 'transcript': expected a Transcript or a dict, got {type(value).__name__}")
-
-
-def transcripts_column(columns: Mapping[str, Any], n: int) -> list[Transcript | None]:
-    """The ``transcript`` keyword column as one entry per completion (all None when the column is absent)."""
-    column = columns.get("transcript")
-    if column is None:
-        return [None] * n
-    if isinstance(column, (Transcript, Mapping)) or len(column) != n:
-        raise RlempError(f"reward input 'transcript': expected a list of {n} transcripts, one per completion")
-    return [as_transcript(value) for value in column]
-
-
-def message_text(content: Any) -> str:
-    """The text of one chat message's content: a string, or a list of ``{"type": "text", "text": ...}`` parts."""
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        return "".join(part["text"] for part in content if isinstance(part, Mapping) and part.get("type") == "text")
-    raise RlempError(f"reward input: message content must be text, got {type(content).__name__}")
-
-
-def completion_text(completion: Any) -> str:
-    """A completion as text: a plain string, or the assistant messages of a TRL conversational completion
-    joined by blank lines."""
-    if isinstance(completion, str):
-        return completion
-    if isinstance(completion, list) and all(isinstance(m, Mapping) for m in completion):
-        for message in completion:
-            if "content" not in message:
-                raise RlempError("reward input 'completions': a message has no 'content'")
-        return "\n\n".join(message_text(m["content"]) for m in completion if m.get("role", "assistant") == "assistant")
-    raise RlempError(
-        f"reward input 'completions': expected a string or a list of messages, got {type(completion).__name__}"
-    )
-
-
-def agent_replies(completion: Any, transcript: Transcript | None) -> list[str]:
-    """The replies the user saw: every turn's reply from the transcript when it has turns, else the completion
-    text with its thoughts stripped (one reply)."""
-    if transcript is not None and transcript.turns:
-        return [turn.agent for turn in transcript.turns]
-    return [split_thoughts(completion_text(completion))[1]]
-
-
-def check_batch(prompts: Sequence[Any] | None, completions: Sequence[Any]) -> int:
-    """The batch size; prompts (when given) must match the completions one to one."""
-    if isinstance(completions, str) or not isinstance(completions, Sequence):
-        raise RlempError("reward input 'completions': expected a list with one completion per sample")
-    if prompts is not None and len(prompts) != len(completions):
-        raise RlempError(f"reward input: {len(prompts)} prompts but {len(completions)} completions")
-    return len(completions)
 
 
 # --- registry ------------------------------------------------------------------------------------------------
@@ -117,16 +30,6 @@ class RewardSpec(BaseModel):
     name: str
     weight: float = 1.0
     options: dict[str, Any] = Field(default_factory=dict)
-
-
-def validate_options(name: str, options_class: type[BaseModel], options: Mapping[str, Any]) -> BaseModel:
-    """Validate a reward's options; an unknown or bad option is a one-line :class:`RlempError`."""
-    try:
-        return options_class.model_validate(dict(options))
-    except ValidationError as exc:
-        field, message = first_validation_error(exc)
-        where = f"option '{field}'" if field else "options"
-        raise RlempError(f"reward '{name}' {where}: {message}") from None
 
 
 def _emotion(shaping: str) -> Callable[..., Callable]:
@@ -304,13 +207,10 @@ def score_transcripts(funcs: Sequence[Callable], transcripts: Sequence[Transcrip
 __all__ = [
     "REWARDS",
     "RewardSpec",
-    "as_transcript",
     "build_reward",
     "build_rewards",
     "combine",
-    "completion_text",
     "evaluate_rewards",
     "rewards_from_names",
     "score_transcripts",
-    "transcripts_column",
 ]

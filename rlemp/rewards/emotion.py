@@ -24,7 +24,7 @@ from typing import Any, ClassVar, Literal, Sequence
 from pydantic import BaseModel, ConfigDict, Field
 
 from rlemp.errors import RlempError
-from rlemp.rewards import check_batch, transcripts_column, validate_options
+from rlemp.rewards.inputs import check_batch, transcripts_column, validate_options
 from rlemp.transcript import Transcript
 
 Shaping = Literal["final", "delta", "turn_credit"]
@@ -47,7 +47,7 @@ def turn_rewards(
     n = len(transcript.turns)
     if n == 0:
         return []
-    bonus = {"success": success_bonus, "failure": failure_bonus}.get(transcript.outcome or "", 0.0)
+    bonus = success_bonus if transcript.succeeded else failure_bonus if transcript.failed else 0.0
     if shaping == "final":
         rewards = [0.0] * n
         rewards[-1] = transcript.final_emotion / 100 + bonus

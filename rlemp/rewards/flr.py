@@ -1,26 +1,9 @@
 """Follow-up likelihood reward (FLR): how likely a scorer LM finds it that the user answers the agent's reply
-with a grateful follow-up rather than a frustrated one.
+with a grateful follow-up rather than a frustrated one (mean log-probability of the positives minus that of
+the negatives, shipped in ``data/followups/``).
 
-The scorer (any local causal LM with a chat template; the policy's reference model works) reads the
-chat-templated conversation, the agent's reply as the assistant message and the header of the user's next
-message; a follow-up's score is the mean log-probability of its tokens under teacher forcing (its text only,
-not the end-of-turn token). The reward is the mean score of the positive follow-ups minus the mean score of
-the negative ones.
-
-Batching. Context and follow-up are tokenized apart and concatenated (the user header ends in a newline in
-the usual templates, so the split does not change tokenization). With ``share_context=True`` (default) each
-group of samples runs one forward pass over the right-padded contexts (logits kept only at each context's
-last token), the KV cache is repeated over the follow-ups (``Cache.batch_repeat_interleave``) and one more
-forward pass scores every (sample, follow-up) pair against the cached context, with ``position_ids``
-continuing each context. ``share_context=False`` runs one padded batch of full ``context + follow-up``
-sequences instead (for models whose cache cannot be repeated). Either way there is no loop over follow-ups:
-``batch_size`` bounds the (sample, follow-up) rows of one forward pass, and a group holds at least one sample.
-A context longer than ``max_context_tokens`` keeps its last tokens. The scorer runs in eval mode under
-``torch.no_grad()`` and is put back in its previous mode afterwards.
-
-As a reward function it scores every agent turn of a transcript in its own context (the conversation up to
-that reply) and averages over the turns; without a transcript it scores the completion (thoughts stripped)
-as the reply to the prompt (a string prompt is the user's message). It always applies (never None).
+With ``share_context`` the context's KV cache is computed once and repeated over the follow-ups, so there is no
+loop over follow-ups. Batching details: ``docs/rewards.md``.
 """
 
 from __future__ import annotations
@@ -32,10 +15,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from rlemp.chat import split_thoughts
 from rlemp.errors import InputError, RlempError
-from rlemp.rewards import check_batch, completion_text, message_text, transcripts_column, validate_options
+from rlemp.paths import FOLLOWUPS_DIR
+from rlemp.rewards.inputs import check_batch, completion_text, message_text, transcripts_column, validate_options
 
-# The follow-up sets ship beside the package in the checkout (rlemp is installed editable, as rlemp.tiny notes).
-FOLLOWUPS_DIR = Path(__file__).resolve().parents[2] / "simulators" / "followups"
 _SENTINEL = "<<rlemp-follow-up>>"
 
 FollowUps = Sequence[str] | str | Path | None
@@ -57,7 +39,7 @@ def read_followups(path: str | Path) -> list[str]:
 
 
 def load_followups(source: FollowUps, kind: str) -> list[str]:
-    """A follow-up set: None -> the shipped ``simulators/followups/{kind}.txt``; a path -> that file; a list ->
+    """A follow-up set: None -> the shipped ``data/followups/{kind}.txt``; a path -> that file; a list ->
     the list itself."""
     if source is None:
         return read_followups(FOLLOWUPS_DIR / f"{kind}.txt")

@@ -14,7 +14,7 @@ from typing import Any, Callable, Sequence
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from rlemp.chat import split_thoughts
-from rlemp.rewards import agent_replies, check_batch, completion_text, transcripts_column, validate_options
+from rlemp.rewards.inputs import agent_replies, check_batch, completion_text, transcripts_column, validate_options
 from rlemp.transcript import Transcript, Turn
 
 OPEN, CLOSE = "<think>", "</think>"

@@ -21,7 +21,7 @@ from typing import Any, Sequence
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from rlemp.rewards import agent_replies, check_batch, transcripts_column, validate_options
+from rlemp.rewards.inputs import agent_replies, check_batch, transcripts_column, validate_options
 from rlemp.simulators.harm import read_harm
 
 CATEGORIES = ("isolation", "dependence", "guilt_tripping", "claims_human", "self_harm_encouragement")

@@ -1,7 +1,8 @@
 """Simulated affective users: one interface (:class:`UserSimulator`), several backends.
 
 ``rule`` is the offline deterministic default; ``hf`` (a local transformers model) and ``openai`` (any
-OpenAI-compatible endpoint) play the user SAGE-style with one shared prompt set and parser.
+OpenAI-compatible endpoint) play the user SAGE-style with one shared prompt set and parser; ``remote`` is a
+client of ``rlemp serve`` running any of them elsewhere.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from typing import Any
 from rlemp.errors import RlempError
 from rlemp.simulators.base import Reaction, SimulatorConfig, SimulatorError, UserSimulator, apply_reaction, band
 
-BACKENDS = ("rule", "hf", "openai")
+BACKENDS = ("rule", "hf", "openai", "remote")
 
 
 def simulator_class(backend: str) -> type[UserSimulator]:
@@ -27,6 +28,10 @@ def simulator_class(backend: str) -> type[UserSimulator]:
         from rlemp.simulators.openai import OpenAISimulator
 
         return OpenAISimulator
+    if backend == "remote":
+        from rlemp.simulators.remote import RemoteSimulator
+
+        return RemoteSimulator
     raise RlempError(f"unknown simulator backend {backend!r}; choose one of {', '.join(BACKENDS)}")
 
 

@@ -1,17 +1,8 @@
 """Is a reply written in English sentences? A score in [0, 1] that scales the help a reader can take from it.
 
-Three cheap, general checks, none tied to particular phrases:
-- invented words: share of words that English does not use (``wordfreq`` Zipf frequency below 1.5, i.e.
-  rarer than about 3 per 100 million words), not counting words of the conversation itself (names, places);
-  common misspellings ("realy", "becuase", "alot") are frequent enough online to pass;
-- broken sentences: a sentence of eight or more words with no verb-like word at all, a sentence ending on a
-  word that cannot end an English sentence ("the", "of", "your"...), a sentence repeating itself (the same
-  word twice in a row, the same four words three times), and a reply made mostly of verbless fragments of
-  three words or fewer ("Valid. Heard. Here.");
-- phrase salad: English alternates content words with glue words ("you", "the", "is", "to", "like",
-  "something"...); an unpunctuated run of eight or more words where 34% or more of neighbouring word pairs are
-  two content words is a string of stock phrases, not a sentence (flags 67% of salad lines, 0.7% of real
-  ESConv supporters' sentences and 0.7% of the shipped reply bank's).
+Three cheap checks, none tied to particular phrases: invented words (``wordfreq``), broken sentences, and
+phrase salad (runs of content words without glue words). Thresholds and their measured rates:
+``docs/simulator.md``.
 """
 
 from __future__ import annotations

@@ -1,20 +1,9 @@
 """The ``hf`` backend: a local transformers causal LM plays the user (prompt, parser and fallback: ``llm``).
 
-Batching. ``react_many`` renders every conversation's prompt with the model's chat template and generates
-them together, ``batch_size`` at a time, left-padded: one ``generate`` call per attempt round, not one per
-conversation. Re-asks after an invalid output are batched the same way.
-
-Seeded decoding. ``temperature`` 0 is greedy. Above 0, tokens are sampled with the Gumbel-max trick inside
-greedy decoding: each row adds noise from its *own* generator, seeded with
-``derive_seed(transcript.seed, turn, attempt)``, so a conversation draws the same tokens whatever else shares
-its batch, and a replay (``rlemp verify`` replays one conversation at a time) is exact, up to floating-point
-differences between padded and unpadded batches, which can only flip an exact tie between two tokens.
-Defaults (``device="cpu"``, ``float32``) favour reproducibility over speed.
-
-Constrained mode (``mode: constrained``). Small local models (SmolLM2-135M) rarely write the JSON object, so
-every turn would fall back. Instead the model is asked a fixed question ("how did this reply make you feel,
-1-5?") and the change is read from its next-token probabilities of the five digits; only the user's next line is
-generated, from a second prompt. Deterministic, and never invalid.
+Conversations are generated together, left-padded, ``batch_size`` at a time; sampling uses per-row generators
+seeded from the conversation, so a conversation draws the same tokens whatever shares its batch and a replay
+is exact (padding can at most flip an exact tie). ``mode: constrained`` reads the change from the probabilities
+of the digits 1-5, for small models that cannot write the JSON. Details: ``docs/simulator.md``.
 """
 
 from __future__ import annotations

@@ -1,31 +1,9 @@
 """What the LLM backends (``hf``, ``openai``) share: the SAGE-style prompt, the output parser, retries and fallback.
 
-Prompt design. The LLM plays the user. The system message (``simulators/prompts/user_simulator.md``) is the
-persona card: name, age, occupation, background, scenario, talking style, Big Five personality (value and
-low/moderate/high), dislikes, and the hidden need spelled out from ``hidden_needs.json``, with the emotion
-rules (0-100, change -10..+10 per reply) and the required output. The user message (``user_turn.md``) is the
-state: the conversation so far from the user's side ("You:" / "Listener:"), the listener's latest reply
-(the agent's thoughts never reach the user), the current emotion and the turn number. The model first
-analyses the reply against persona, scenario and hidden need, then decides the change, then writes the reply,
-as one JSON object ``{"analysis": str, "change": int in [-10, 10], "reply": str, "goodbye": bool}``. The
-templates are data (``string.Template``, ``$name`` placeholders), and their texts are ``prompt_texts()``,
-hence part of the config hash: editing a prompt changes the hash of every new transcript.
-
-Parsing. ``<think>...</think>`` is dropped; the first JSON object in the rest that validates wins, so fences
-(```json) and leading prose are fine. Extra keys are ignored; a missing key, an out-of-range or non-integer
-change, or an empty reply rejects the output.
-
-Constrained mode (``hf`` backend, ``mode: constrained``): for small local models that cannot write the JSON
-object, a shorter persona card (``rating_system.md``) and a fixed question (``rating_turn.md``: "how did this reply
-make you feel, 1-5?"); the change is read from the model's probabilities of the five digits
-(:func:`rating_change`), and the user's next line comes from a second prompt (``rating_reply.md``).
-
-Retries and fallback. Each conversation gets ``max_retries + 1`` attempts; attempt ``k`` decodes with the seed
-``derive_seed(transcript.seed, turn, k)``, so a replay takes exactly the same path. After the last invalid
-output the conversation gets a *fallback*: change 0, a neutral user line, ``rationale="fallback: <why>"``
-(with the start of the last output), ``Turn.fallback`` set, ``stats["fallbacks"]`` counted and a warning
-logged. A backend that cannot reach its model at all (``openai``: endpoint down after all retries) returns a
-:class:`SimulatorError` for that conversation instead; the rollout drops it.
+The prompts are data (``data/prompts/``, ``string.Template``) and part of the config hash, so editing one
+changes the hash of every new transcript. Attempt ``k`` of a turn decodes with ``derive_seed(seed, turn, k)``,
+so a replay takes the same path; after the last invalid output the turn falls back to change 0, counted and
+logged (``Turn.fallback``). Prompt design, parsing and constrained mode: ``docs/simulator.md``.
 """
 
 from __future__ import annotations
@@ -46,14 +24,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from rlemp.chat import split_thoughts
 from rlemp.errors import RlempError, first_validation_error
 from rlemp.files import read_text
-from rlemp.paths import DATA_DIR
+from rlemp.paths import PROMPTS_DIR
 from rlemp.personas import HIDDEN_NEEDS, Persona
 from rlemp.simulators.base import MAX_DELTA, Reaction, SimulatorConfig, SimulatorError, UserSimulator
 from rlemp.transcript import Transcript
 
 logger = logging.getLogger(__name__)
 
-PROMPTS_DIR = DATA_DIR / "prompts"
 PROMPT_FILES = ("user_simulator.md", "user_turn.md", "hidden_needs.json")
 RATING_FILES = ("rating_system.md", "rating_turn.md", "rating_reply.md")
 RATING_DIGITS = ("1", "2", "3", "4", "5")

@@ -1,23 +1,9 @@
 """The ``openai`` backend: any OpenAI-compatible chat endpoint (OpenAI, vLLM, llama.cpp, Ollama...) plays the user.
 
-Requests are ``POST {base_url}/chat/completions`` with ``httpx``, carrying the attempt's ``seed``; many
-conversations run at once on a thread pool of ``concurrency`` workers sharing one connection pool.
-
-Failures. A timeout, a connection error, HTTP 429 or 5xx, or a body that is not a chat completion is retried
-with the *same* request after an exponential backoff (``backoff_s * 2**k``, capped at ``backoff_max_s``);
-after ``max_retries`` retries that conversation gets a :class:`SimulatorError` (``stats["failures"]``). Any
-other HTTP status (401, 404...) cannot get better by retrying and fails at once. An answer that is not valid
-simulator JSON is a model problem, not a transport one: it is re-asked with the next seed and ends in the
-shared fallback (see :mod:`rlemp.simulators.llm`). ``max_retries`` bounds both kinds of retry.
-
-Replay. With ``cache_dir`` set (the default, relative to the working directory) every answer is stored under
-the sha256 of base URL plus request body (:mod:`rlemp.simulators.cache`), so a rerun or ``rlemp verify``
-replays from disk without the endpoint. Failed requests are not cached; the seed of a transport retry does
-not change, so retries never change a result.
-
-The API key is read from the environment variable named by ``api_key_env`` at request time and sent only in
-the ``Authorization`` header; it is never in the config, the transcripts, the cache or the logs. If that
-variable is unset, no header is sent (local servers need none).
+Transport failures (timeouts, 429, 5xx) are retried with the same request and backoff, then give a
+:class:`SimulatorError`; other HTTP errors fail at once; invalid answers go to the shared fallback. Answers are
+cached on disk (:mod:`rlemp.simulators.cache`) so reruns and ``rlemp verify`` replay without the endpoint. The
+API key is read from ``api_key_env`` at request time and never stored. Details: ``docs/simulator.md``.
 """
 
 from __future__ import annotations

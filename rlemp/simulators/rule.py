@@ -1,36 +1,9 @@
-"""The ``rule`` backend: a deterministic simulated user that reads a reply as a person in distress would.
+"""The ``rule`` backend: a deterministic simulated user that reads a reply for its meaning, offline.
 
-No model is needed; a turn costs a few milliseconds of regular expressions and word look-ups. A reply
-is read for its *meaning* in four passes, each in its own module or section:
-
-1. Harm (:mod:`rlemp.simulators.harm`, shared with the ``safety`` reward), clause by clause with negation and
-   scope: encouraging self-harm or manipulating (isolation, dependence, guilt-tripping, claiming to be human)
-   is the worst reaction, -10 every turn, whatever else the reply says; insults, contempt, sarcasm and blame
-   cost points and cancel every kind word of the same reply, so no wrapping in validation pays.
-2. Fluency (:mod:`rlemp.simulators.fluency`): invented words, broken sentences and phrase salads scale the
-   help down to nothing, and cost a little (the person cannot follow).
-3. Relevance: help counts in full only when it engages with this person: their situation, opening and last
-   message (content words in common), or at least no other problem. Kindness about a different problem
-   (another area of life: a pet, an exam, a divorce, when they talked about their job) earns little and reads
-   as off-topic. Plain support with no topic of its own ("I am so sorry they did that to you", "You deserve to
-   be heard") counts nearly in full.
-4. Helpful signals (regular expressions over the lower-cased reply, negated matches skipped): validating and
-   naming feelings, deep empathy, questions, and above all the help that fits the hidden need (advice for
-   ``practical_advice``; perspective on others for ``understand_others``; ...). Advice is *unwelcome* for
-   ``listen_to_venting`` and ``deep_empathy`` until the person feels heard (an earlier validating turn, or
-   emotion >= 60). Credit saturates within a reply: signals are summed strongest first with weights 1,
-   ``saturation``, ``saturation``^2..., so cramming every kind of help into one paragraph earns little more
-   than one focused reply; and each signal earns less each time it fired before (``diminishing``).
-
-Other hurt, as before: dismissing or minimising, toxic positivity, blunt "you should just" fixes, talking
-about oneself, off-topic markers, the persona's own ``dislikes``, repeating an earlier reply (word-trigram
-overlap). Repeated hurt numbs a little (``numbing``); harm never does. After ``goodbye_after`` unengaged
-turns in a row the user says goodbye. Personality scales the reaction (neuroticism amplifies hurt,
-agreeableness softens it and warms gains; ``negative``, ``passive`` and ``avoidant`` temperaments as before).
-
-The seed only picks the wording of the user's reply, which is first person and follows the direction of the
-change. Version 2.0 scores differently from 1.0, so a transcript made by 1.0 does not replay: ``rlemp
-verify`` stops at its header with "simulator_version expected '2.0', found '1.0'"; rerun the conversations.
+A reply is read in four passes: harm (:mod:`rlemp.simulators.harm`: the worst reaction, whatever else it says),
+fluency (:mod:`rlemp.simulators.fluency`: scales the help down), relevance to this person, then the helpful
+signals that fit the hidden need, saturating within a reply so that cramming every kind of help earns little.
+The seed only picks the wording of the user's reply. Design and measurements: ``docs/simulator.md``.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
-"""Set-up shared by the GRPO, PPO and DPO trainers: model and LoRA/QLoRA, personas, simulator, rewards,
-rollout logging and saving the adapter with what trained it."""
+"""What a training run builds once (:class:`Parts`), and what every algorithm shares around its trainer: the
+policy's sampling settings, evaluation on the held-out personas, and the saved adapter with what trained it."""
 
 from __future__ import annotations
 
@@ -7,19 +7,72 @@ import json
 import logging
 import platform
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Optional
+
+from pydantic import BaseModel
 
 from rlemp.configs import RlempArguments
 from rlemp.errors import RlempError
 from rlemp.personas import Persona, load_personas
 from rlemp.rollout import GenerationSettings
-from rlemp.transcript import Transcript, TranscriptWriter
+from rlemp.simulators.base import UserSimulator
+
+if TYPE_CHECKING:
+    from peft import PeftConfig
+    from transformers import PreTrainedModel, PreTrainedTokenizerBase
+
+    from rlemp.trainers.curriculum_hook import TrainerCurriculum
 
 logger = logging.getLogger(__name__)
 
 
-def load_policy(model_args, training_args=None):
+@dataclass
+class Parts:
+    """Everything a trainer is made of, built once per run by :func:`build_parts`."""
+
+    personas: list[Persona]  # training personas
+    eval_personas: list[Persona]  # held-out personas; [] when the recipe evaluates nothing
+    simulator: UserSimulator
+    model: PreTrainedModel  # the base model (quantized for QLoRA), not yet wrapped by PEFT
+    tokenizer: PreTrainedTokenizerBase
+    peft_config: PeftConfig | None  # None without use_peft
+    reward_funcs: list[Callable]  # [] for dpo, whose miner judges the candidates itself
+    reward_weights: list[float]
+    curriculum: TrainerCurriculum | None
+
+
+def build_parts(args: RlempArguments, training_args, model_args) -> Parts:
+    """Load the personas, simulator, policy model, rewards and curriculum of a parsed recipe."""
+    from accelerate import PartialState
+    from transformers.integrations import is_deepspeed_zero3_enabled
+
+    from rlemp.simulators import build_simulator
+    from rlemp.trainers.curriculum_hook import curriculum_factory
+
+    sharded_generation = getattr(training_args, "ds3_gather_for_generation", True) is False
+    if sharded_generation and not getattr(training_args, "use_vllm", False) and is_deepspeed_zero3_enabled():
+        # Sharded generation runs every forward pass on all processes in step, but each process plays its own
+        # conversations, which end after different numbers of turns.
+        raise RlempError("ds3_gather_for_generation: false is not supported by the multi-turn rollouts under "
+                         "ZeRO-3; keep it true (or generate with vLLM: use_vllm: true)")
+    factory = curriculum_factory(args, training_args)
+    personas = load_personas(args.personas)
+    simulator = build_simulator(args.simulator_backend, args.simulator_config or {})
+    eval_personas = load_personas(args.eval_personas) if args.eval_at_end and args.eval_personas else []
+    model, tokenizer, peft_config = load_policy(model_args)
+    reward_funcs, reward_weights = build_reward_functions(args, model_args) if args.rewards else ([], [])
+    curriculum = None
+    if factory is not None:
+        # The main process alone measures the persona difficulties and caches them; the others then read them.
+        with PartialState().main_process_first():
+            curriculum = factory(personas, simulator)
+    return Parts(personas, eval_personas, simulator, model, tokenizer, peft_config, reward_funcs, reward_weights,
+                 curriculum)
+
+
+def load_policy(model_args):
     """The base model (4/8-bit with bitsandbytes when asked: QLoRA), its tokenizer and the LoRA config."""
     import torch
     from trl import get_peft_config, get_quantization_config
@@ -63,14 +116,18 @@ def keep_4bit_trainable_on_cpu(model) -> int:
     return count
 
 
-def load_training_personas(args: RlempArguments) -> list[Persona]:
-    return load_personas(args.personas)
+def build_reward_functions(args: RlempArguments, model_args) -> tuple[list[Callable], list[float]]:
+    """The recipe's reward functions and weights; the ``flr`` reward scores with ``flr_model``, or else a frozen
+    copy of the base model (the policy's reference)."""
+    from rlemp.rewards import build_rewards
 
+    scorer, scorer_tokenizer = None, None
+    if any(r["name"] == "flr" for r in args.rewards):
+        from rlemp.rewards.flr import load_scorer
 
-def build_training_simulator(args: RlempArguments):
-    from rlemp.simulators import build_simulator
-
-    return build_simulator(args.simulator_backend, args.simulator_config or {})
+        scorer, scorer_tokenizer = load_scorer(args.flr_model or model_args.model_name_or_path)
+    funcs, weights = build_rewards(args.rewards, scorer_model=scorer, tokenizer=scorer_tokenizer)
+    return list(funcs), list(weights)
 
 
 def generation_settings(args: RlempArguments, training_args) -> GenerationSettings:
@@ -82,65 +139,85 @@ def generation_settings(args: RlempArguments, training_args) -> GenerationSettin
     )
 
 
-def persona_prompts(personas: Sequence[Persona], seed: int) -> list[dict[str, Any]]:
-    """One dataset row per persona. TRL hands a rollout function only the ``prompt`` column, so the persona id
-    and the conversation seed travel inside the (single) user message; the rollout rebuilds the chat itself."""
-    return [
-        {"prompt": [{"role": "user", "content": p.first_message, "persona_id": p.id, "seed": seed * 100_003 + i}]}
-        for i, p in enumerate(personas)
-    ]
+def evaluate_policy(model, tokenizer, parts: Parts, args: RlempArguments, training_args, out: Path,
+                    meta: dict[str, Any]) -> dict[str, Any]:
+    """Play the held-out personas with ``model`` as the recipe samples, into ``out``; returns the metrics."""
+    from rlemp.evaluation import evaluate
+
+    return evaluate(
+        model,
+        tokenizer,
+        parts.eval_personas,
+        parts.simulator,
+        out,
+        seed=training_args.seed,
+        max_turns=args.eval_max_turns or args.max_turns,
+        settings=generation_settings(args, training_args),
+        thinking=args.thinking,
+        meta={**meta, "personas": args.eval_personas},
+    )
 
 
-def rollout_metrics(transcripts: Sequence[Transcript]) -> dict[str, float]:
-    """Mean final emotion, success/failure rates and turns per conversation."""
-    n = max(1, len(transcripts))
-    return {
-        "emotion/final_mean": sum(t.final_emotion for t in transcripts) / n,
-        "emotion/success_rate": sum(t.outcome == "success" for t in transcripts) / n,
-        "emotion/failure_rate": sum(t.outcome == "failure" for t in transcripts) / n,
-        "emotion/turns_mean": sum(len(t.turns) for t in transcripts) / n,
-    }
+# --- the saved adapter --------------------------------------------------------------------------------------
+
+RECIPE_FILE = "rlemp_recipe.yaml"
+TRAINING_FILE = "rlemp_training.json"
 
 
-class FailureBudget:
-    """Counts what the simulator failed on; the run stops with a clear error once either share passes
-    ``max_rate`` (judged from ``min_count`` failures on): conversations dropped (the backend gave no answer after
-    its retries) among all played, or turns it could not judge (fallbacks: invalid output after its retries)
-    among all turns of the finished conversations. When every one failed (a wrong key, a dead endpoint) it
-    stops at once, whatever the count: there is nothing to train on."""
-
-    def __init__(self, max_rate: float, min_count: int = 8):
-        self.max_rate, self.min_count = max_rate, min_count
-        self.total = self.failed = self.turns = self.fallback_turns = 0
-
-    def add(self, finished: Sequence[Transcript], failed: int) -> None:
-        """Count one rollout: its finished conversations (from every process) and how many were dropped."""
-        self.total += len(finished) + failed
-        self.failed += failed
-        self.turns += sum(len(t.turns) for t in finished)
-        self.fallback_turns += sum(turn.fallback for t in finished for turn in t.turns)
-        for count, among, what in ((self.failed, self.total, "failed on {} of {} conversations"),
-                                   (self.fallback_turns, self.turns, "gave no valid output for {} of {} turns")):
-            if among and (count == among or (count >= self.min_count and count / among > self.max_rate)):
-                raise RlempError(f"the simulator {what.format(count, among)} "
-                                 f"({count / among:.0%} > max_failure_rate {self.max_rate:.0%}); stopping")
+class LoraInfo(BaseModel):
+    r: int
+    alpha: int
+    load_in_4bit: bool
 
 
-def open_transcript_log(output_dir: str | Path, is_main: bool) -> TranscriptWriter | None:
-    """``OUTPUT_DIR/transcripts.jsonl``, appended and flushed per record, written by the main process only."""
-    return TranscriptWriter(Path(output_dir) / "transcripts.jsonl", mode="a") if is_main else None
+class TrainingInfo(BaseModel):
+    """``rlemp_training.json``: what trained an adapter (the model card's training summary reads it)."""
+
+    algorithm: str
+    base_model: str
+    rewards: Optional[dict[str, float]] = None  # reward name -> weight (grpo, ppo)
+    judge: Optional[dict[str, float]] = None  # judge name -> weight of the preference miner (dpo)
+    curriculum: str
+    steps: int  # optimizer steps, over every round
+    hardware: str
+    world_size: int
+    simulator: str
+    max_turns: int
+    lora: LoraInfo
 
 
-def save_adapter(model, tokenizer, out_dir: str | Path, recipe: dict[str, Any], info: dict[str, Any]) -> Path:
-    """Save the LoRA adapter and tokenizer, plus ``rlemp_recipe.yaml`` and ``rlemp_training.json``."""
+def training_info(args: RlempArguments, training_args, model_args, steps: int) -> TrainingInfo:
+    import torch
+
+    hardware = f"{torch.cuda.get_device_name(0)} x{torch.cuda.device_count()}" if torch.cuda.is_available() else (
+        f"cpu ({platform.processor() or platform.machine()})"
+    )
+    mining = getattr(training_args, "mining_config", None)
+    return TrainingInfo(
+        algorithm=args.algorithm,
+        base_model=model_args.model_name_or_path,
+        rewards={r["name"]: r.get("weight", 1.0) for r in args.rewards} if args.rewards else None,
+        judge=mining().weights if mining is not None else None,
+        curriculum=(args.curriculum or {}).get("schedule", "none"),
+        steps=steps,
+        hardware=hardware,
+        world_size=getattr(training_args, "world_size", 1),
+        simulator=args.simulator_backend,
+        max_turns=args.max_turns,
+        lora=LoraInfo(r=model_args.lora_r, alpha=model_args.lora_alpha, load_in_4bit=model_args.load_in_4bit),
+    )
+
+
+def save_adapter(model, tokenizer, out_dir: str | Path, recipe: dict[str, Any], info: TrainingInfo) -> Path:
+    """Save the LoRA adapter and tokenizer, plus the recipe (``rlemp_recipe.yaml``) and ``rlemp_training.json``."""
     import yaml
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(out)
     tokenizer.save_pretrained(out)
-    (out / "rlemp_recipe.yaml").write_text(yaml.safe_dump(recipe, sort_keys=False), encoding="utf-8")
-    (out / "rlemp_training.json").write_text(json.dumps(info, indent=2), encoding="utf-8")
+    (out / RECIPE_FILE).write_text(yaml.safe_dump(recipe, sort_keys=False), encoding="utf-8")
+    (out / TRAINING_FILE).write_text(json.dumps(info.model_dump(exclude_none=True), indent=2), encoding="utf-8")
     return out
 
 
@@ -171,9 +248,9 @@ RANK_WEIGHTS_ENV = "RLEMP_SAVE_RANK_WEIGHTS"
 
 def rank_weights_callback(output_dir: str | Path):
     """A callback with which every process saves its trainable parameters when training begins and ends, to
-    ``OUTPUT_DIR/rank{N}_trainable_{begin,end}.safetensors``: replicas that drifted apart (or weights that never
-    moved) show up by comparing the files. Trainers add it when the environment variable ``RLEMP_SAVE_RANK_WEIGHTS``
-    is ``1``; the distributed tests use it."""
+    ``OUTPUT_DIR/rank{N}_trainable_{begin,end}.safetensors``, so that replicas that drifted apart (or weights
+    that never moved) show up by comparing the files. ``rlemp.train.main`` adds it when the environment
+    variable ``RLEMP_SAVE_RANK_WEIGHTS`` is ``1``; the distributed tests use it."""
     from accelerate import PartialState
     from safetensors.torch import save_file
     from transformers import TrainerCallback
@@ -192,33 +269,3 @@ def rank_weights_callback(output_dir: str | Path):
             save(model, state, "end")
 
     return RankWeights()
-
-
-def training_info(args: RlempArguments, training_args, model_args, steps: int) -> dict[str, Any]:
-    import torch
-
-    hardware = f"{torch.cuda.get_device_name(0)} x{torch.cuda.device_count()}" if torch.cuda.is_available() else (
-        f"cpu ({platform.processor() or platform.machine()})"
-    )
-    return {
-        "algorithm": args.algorithm,
-        "base_model": model_args.model_name_or_path,
-        "rewards": {r["name"]: r.get("weight", 1.0) for r in args.rewards},
-        "curriculum": (args.curriculum or {}).get("schedule", "none"),
-        "steps": steps,
-        "hardware": hardware,
-        "world_size": getattr(training_args, "world_size", 1),
-        "simulator": args.simulator_backend,
-        "max_turns": args.max_turns,
-        "lora": {"r": model_args.lora_r, "alpha": model_args.lora_alpha, "load_in_4bit": model_args.load_in_4bit},
-    }
-
-
-def load_scorer(args: RlempArguments, model_args):
-    """The scorer LM for the ``flr`` reward, when a recipe lists it: ``flr_model`` or else the base model
-    (a frozen copy, i.e. the policy's reference)."""
-    if not any(r["name"] == "flr" for r in args.rewards):
-        return None, None
-    from rlemp.rewards.flr import load_scorer as load
-
-    return load(args.flr_model or model_args.model_name_or_path)

@@ -1,15 +1,10 @@
 """Multi-turn GRPO: TRL's ``GRPOTrainer`` with rlemp's batched rollout engine as its ``rollout_func``.
 
-Each dataset row is a persona; TRL repeats it ``num_generations`` times, so a group shares persona, seed and
-opening message (as RLVER). The rollout plays whole conversations against the simulated users and returns
-one token stream per conversation: ``prompt_ids``, ``completion_ids`` (all turns), sampling ``logprobs`` and
-``env_mask`` (0 on the simulated user's tokens, so only the policy's tokens are trained), plus the
-``transcript`` column that the reward functions read. A conversation the simulator failed on is kept in the
-batch fully masked with no reward (TRL gives it no advantage), counted, and logged.
-
-Generation uses the trainer's own model (plain ``generate``, LoRA active; parameters gathered under ZeRO-3), or
-with ``use_vllm`` TRL's vLLM engine (server or colocate mode) through :class:`rlemp.vllm_policy.VLLMPolicy`, the
-same multi-turn engine with vLLM generating each turn; TRL syncs the weights to vLLM before each rollout.
+Each dataset row is a persona, repeated ``num_generations`` times by TRL, so a group shares persona, seed and
+opening message (as RLVER). The rollout returns one token stream per conversation, with ``env_mask`` 0 on the
+simulated user's tokens, and the ``transcript`` column that the rewards read; a conversation the simulator
+failed on stays in the batch fully masked and without reward. Generation uses the trainer's own model, or
+TRL's vLLM engine with ``use_vllm`` (:class:`rlemp.vllm_policy.VLLMPolicy`).
 """
 
 from __future__ import annotations
@@ -22,9 +17,10 @@ from trl import GRPOTrainer
 
 from rlemp.configs import RlempArguments
 from rlemp.personas import Persona
-from rlemp.rollout import ModelPolicy, rollout_model
+from rlemp.rollout import ModelPolicy, run_conversations
 from rlemp.simulators.base import UserSimulator
-from rlemp.trainers.common import FailureBudget, generation_settings, open_transcript_log, rollout_metrics
+from rlemp.trainers.common import Parts, generation_settings
+from rlemp.trainers.ledger import RolloutLedger
 
 logger = logging.getLogger(__name__)
 
@@ -45,7 +41,6 @@ class EmotionGRPOTrainer(GRPOTrainer):
         self.personas = {p.id: p for p in personas}
         self.simulator = simulator
         self.curriculum = curriculum
-        self.failure_budget = FailureBudget(rlemp_args.max_failure_rate)
         super().__init__(*args, rollout_func=self.rollout, **kwargs)
         if curriculum is not None:
             self.add_callback(curriculum.callback())
@@ -55,7 +50,8 @@ class EmotionGRPOTrainer(GRPOTrainer):
 
             if prefix_caching(self.vllm_generation) is False:
                 logger.warning("vLLM prefix caching is off: every turn re-encodes the whole conversation")
-        self.transcript_log = open_transcript_log(self.args.output_dir, self.accelerator.is_main_process)
+        self.ledger = RolloutLedger("grpo", rlemp_args.max_failure_rate, self.args.output_dir, self.accelerator,
+                                    curriculum)
 
     def _get_train_sampler(self, dataset=None):
         if self.curriculum is None:
@@ -68,18 +64,18 @@ class EmotionGRPOTrainer(GRPOTrainer):
 
     def rollout(self, prompts: list, trainer: GRPOTrainer) -> dict[str, Any]:
         """TRL's ``rollout_func``: play every prompt's conversation; one token stream per prompt."""
-        from accelerate.utils import gather_object
         from trl.models import unwrap_model_for_generation
 
         started = time.perf_counter()
         personas = [self.personas[p[0]["persona_id"]] for p in prompts]
         seeds = [int(p[0]["seed"]) for p in prompts]
         policy_options = dict(thinking=self.rlemp_args.thinking, max_completion_tokens=self.args.max_completion_length)
+        max_turns = self.rlemp_args.max_turns
         if self.args.use_vllm:
             from rlemp.vllm_policy import VLLMPolicy
 
             policy = VLLMPolicy(self.vllm_generation, self.processing_class, self.settings, **policy_options)
-            result, streams = rollout_model(policy, self.simulator, personas, seeds, self.rlemp_args.max_turns)
+            rollout = run_conversations(self.simulator, personas, policy, seeds, max_turns)
             policy.drain()
         else:
             with unwrap_model_for_generation(
@@ -89,41 +85,19 @@ class EmotionGRPOTrainer(GRPOTrainer):
                     model, self.processing_class, self.settings, kv_cache=self.rlemp_args.rollout_kv_cache,
                     **policy_options,
                 )
-                result, streams = rollout_model(policy, self.simulator, personas, seeds, self.rlemp_args.max_turns)
-        env_mask = [
-            [0] * len(s.env_mask) if i in result.failures else list(s.env_mask) for i, s in enumerate(streams)
-        ]
-        transcripts = [None if i in result.failures else t for i, t in enumerate(result.transcripts)]
-
-        # Metrics and transcripts from every rank (in rank order, so every rank holds the same lists and the
-        # curriculum stays identical); the main process writes them. ``meta.rank`` says who played each one.
-        for t in transcripts:
-            if t is not None:
-                t.meta["rank"] = self.accelerator.process_index
-        finished = gather_object([t for t in transcripts if t is not None])
-        failed = sum(gather_object([len(result.failures)]))
-        tokens = gather_object([(sum(m), len(m) - sum(m)) for m in env_mask])  # (policy, user) per conversation
-        self.failure_budget.add(finished, failed)
-        if self.curriculum is not None and self.model.training:
-            self.curriculum.record([t.persona_id for t in finished], [t.outcome == "success" for t in finished])
-        mode = "train" if self.model.training else "eval"
-        metrics = self._metrics[mode]
-        for key, value in rollout_metrics(finished).items():
+                rollout = run_conversations(self.simulator, personas, policy, seeds, max_turns)
+        booked = self.ledger.book(rollout, self.state.global_step, started, record_outcomes=self.model.training)
+        metrics = self._metrics["train" if self.model.training else "eval"]
+        for key, value in booked.metrics.items():
             metrics[key].append(value)
-        metrics["rollout/dropped"].append(float(failed))
-        metrics["rollout/policy_tokens"].append(sum(agent for agent, _ in tokens) / max(1, len(tokens)))
-        metrics["rollout/user_tokens"].append(sum(user for _, user in tokens) / max(1, len(tokens)))
-        metrics["time/rollout_s"].append(time.perf_counter() - started)
-        if self.transcript_log is not None:
-            for t in finished:
-                t.meta.update({"step": self.state.global_step, "algorithm": "grpo"})
-                self.transcript_log.write(t)
+        conversations = rollout.conversations
         return {
-            "prompt_ids": [s.prompt_ids for s in streams],
-            "completion_ids": [s.completion_ids for s in streams],
-            "logprobs": [s.logprobs for s in streams],
-            "env_mask": env_mask,
-            "transcript": transcripts,
+            "prompt_ids": [c.stream.prompt_ids for c in conversations],
+            "completion_ids": [c.stream.completion_ids for c in conversations],
+            "logprobs": [c.stream.logprobs for c in conversations],
+            "env_mask": [[0] * len(c.stream.env_mask) if c.dropped else list(c.stream.env_mask)
+                         for c in conversations],
+            "transcript": [None if c.dropped else c.transcript for c in conversations],
         }
 
 
@@ -142,38 +116,31 @@ def none_where_dropped(reward):
     return scored
 
 
-def build_grpo_trainer(args: RlempArguments, training_args, model_args, curriculum_factory=None):
-    """The GRPO trainer for a parsed recipe: policy + LoRA, persona dataset, simulator, rewards, curriculum."""
+def persona_prompts(personas: Sequence[Persona], seed: int) -> list[dict[str, Any]]:
+    """One dataset row per persona. TRL hands a rollout function only the ``prompt`` column, so the persona id
+    and the conversation seed travel inside the (single) user message; the rollout rebuilds the chat itself."""
+    return [
+        {"prompt": [{"role": "user", "content": p.first_message, "persona_id": p.id, "seed": seed * 100_003 + i}]}
+        for i, p in enumerate(personas)
+    ]
+
+
+def make_trainer(parts: Parts, args: RlempArguments, training_args, model_args) -> EmotionGRPOTrainer:
+    """The GRPO trainer of a run: a persona dataset, the rewards (None for dropped conversations), LoRA."""
     from datasets import Dataset
 
-    from rlemp.rewards import build_rewards
-    from rlemp.trainers.common import (
-        build_training_simulator,
-        load_policy,
-        load_scorer,
-        load_training_personas,
-        persona_prompts,
-    )
-
-    personas = load_training_personas(args)
-    simulator = build_training_simulator(args)
-    model, tokenizer, peft_config = load_policy(model_args, training_args)
-    scorer, scorer_tokenizer = load_scorer(args, model_args)
-    reward_funcs, weights = build_rewards(args.rewards, scorer_model=scorer, tokenizer=scorer_tokenizer)
-    reward_funcs = [none_where_dropped(f) for f in reward_funcs]
-    training_args.reward_weights = weights
-    curriculum = curriculum_factory(personas, simulator) if curriculum_factory else None
-    if curriculum is not None:
+    training_args.reward_weights = parts.reward_weights
+    if parts.curriculum is not None:
         training_args.shuffle_dataset = False  # the curriculum orders the data
     return EmotionGRPOTrainer(
-        model=model,
-        reward_funcs=reward_funcs,
+        model=parts.model,
+        reward_funcs=[none_where_dropped(f) for f in parts.reward_funcs],
         args=training_args,
-        train_dataset=Dataset.from_list(persona_prompts(personas, training_args.seed)),
-        processing_class=tokenizer,
-        peft_config=peft_config,
+        train_dataset=Dataset.from_list(persona_prompts(parts.personas, training_args.seed)),
+        processing_class=parts.tokenizer,
+        peft_config=parts.peft_config,
         rlemp_args=args,
-        personas=personas,
-        simulator=simulator,
-        curriculum=curriculum,
+        personas=parts.personas,
+        simulator=parts.simulator,
+        curriculum=parts.curriculum,
     )

@@ -1,28 +1,7 @@
-"""How a training run survives interruption: complete checkpoints, ``--resume``, signals and crash-safe logs.
-
-* **Checkpoints.** transformers writes ``checkpoint-N`` file by file (adapter, optimizer, scheduler, RNG states,
-  ``trainer_state.json``; then rlemp's own state such as ``curriculum_state.json``), so a process killed while
-  saving leaves a partial folder. :class:`CheckpointComplete` writes ``checkpoint_complete.json`` after every
-  other file of the checkpoint; ``--resume latest`` takes the newest checkpoint that has it, so a run killed
-  with SIGKILL loses at most the steps since its last complete checkpoint (one ``save_steps`` interval).
-* **Signals.** :class:`StopOnSignal`: the first SIGTERM or SIGINT lets the current step finish, saves a
-  checkpoint at that step and stops; ``main`` then skips the final adapter, evaluation and push and raises
-  :class:`TrainingInterrupted`, and ``rlemp train`` exits with ``128 + signal number`` (143 for SIGTERM, 130 for
-  SIGINT, the shell's convention for "stopped by that signal"): a finished run exits 0, a user error 2, so
-  retry loops and schedulers can tell an interrupted run from a finished one. A second signal stops at once;
-  one that arrives after the last step lets the run finish as usual.
-  Under several processes the request is shared at every step end, so every process stops at the same step.
-* **Logs.** Transcripts are appended and synced one by one (:class:`rlemp.transcript.TranscriptWriter`), and
-  :class:`MetricsLog` appends every logged metrics row to ``OUTPUT_DIR/metrics.jsonl`` and syncs it, whatever
-  ``report_to`` says. A resumed run appends to both files: rows of the steps after the checkpoint that the
-  interrupted attempt had already logged appear twice (their ``step`` tells them apart from older rows).
-  A fresh run (no ``--resume``) refuses an ``output_dir`` that holds another run's logs or checkpoints, since
-  it would append to them, unless the recipe says ``overwrite_output_dir: true``, which removes those logs
-  (:func:`check_output_dir`).
-* **Simulator faults.** :func:`write_simulator_stats` writes ``OUTPUT_DIR/simulator_stats.json`` at the end: the
-  simulator's counters (requests, retries, fallbacks, failures...) summed over processes, and the numbers of
-  conversations played and dropped and of turns played and judged by fallback (see
-  :class:`rlemp.trainers.common.FailureBudget`).
+"""How a training run survives interruption: complete checkpoints (:class:`CheckpointComplete`), ``--resume``
+(:func:`resolve_resume`), SIGTERM/SIGINT (:class:`StopOnSignal`, exit code ``128 + signal``), crash-safe logs
+(:class:`MetricsLog`) and the simulator's fault counts (:func:`write_simulator_stats`). The behaviour and its
+reasons: ``docs/training.md`` (Interruption and resume).
 """
 
 from __future__ import annotations
@@ -213,21 +192,20 @@ def _shared_signal(signum: int | None) -> int | None:
     return int(flag.item()) or None
 
 
-def write_simulator_stats(trainer, output_dir: str | Path) -> Path | None:
-    """``OUTPUT_DIR/simulator_stats.json`` for trainers that play conversations (every process must call it)."""
-    simulator = getattr(trainer, "simulator", None)
-    if simulator is None:
-        return None
+def write_simulator_stats(simulator, ledger, accelerator, output_dir: str | Path) -> Path | None:
+    """``OUTPUT_DIR/simulator_stats.json``: the simulator's counters summed over processes and, for trainers that
+    book their rollouts (a :class:`~rlemp.trainers.ledger.RolloutLedger`), the conversations and turns played
+    and dropped. Every process must call it."""
     from accelerate.utils import gather_object
 
     counts: Counter[str] = Counter()
     for stats in gather_object([dict(simulator.stats)]):
         counts.update(stats)
-    if not trainer.accelerator.is_main_process:
+    if not accelerator.is_main_process:
         return None
-    budget = getattr(trainer, "failure_budget", None)
     report: dict[str, Any] = {"backend": simulator.backend}
-    if budget is not None:
+    if ledger is not None:
+        budget = ledger.failure_budget
         report.update(conversations=budget.total, dropped=budget.failed, turns=budget.turns,
                       fallback_turns=budget.fallback_turns)
     report["simulator"] = dict(sorted(counts.items()))
