@@ -7,7 +7,7 @@ Trains ``recipes/tiny/grpo.yaml`` (LoRA, rule simulator, emotion/safety/length r
 step) on the tiny model for ``--steps`` steps with a real :class:`~rlemp.trainers.grpo.EmotionGRPOTrainer`
 (built as ``rlemp train`` builds it; no checkpoints, ``report_to: none``), timing these calls with wrappers:
 
-* generation: ``ModelPolicy.__call__`` (the batched ``generate`` of a turn, with its token bookkeeping);
+* generation: ``ModelPolicy.reply`` (the batched ``generate`` of a turn, with its token bookkeeping);
 * simulator: the simulator's ``step_many``;
 * rewards: TRL's ``_calculate_rewards`` (every reward function of the recipe);
 * forward: ``compute_loss``, and ``_get_per_token_logps_and_entropies`` where TRL calls it outside the loss;
@@ -98,7 +98,7 @@ def instrument(trainer, profiler: StepProfiler) -> None:
 
     from rlemp.rollout import ModelPolicy
 
-    ModelPolicy.__call__ = profiler.wrap("generation", ModelPolicy.__call__)
+    ModelPolicy.reply = profiler.wrap("generation", ModelPolicy.reply)
     trainer.simulator.step_many = profiler.wrap("simulator", trainer.simulator.step_many)
     trainer._calculate_rewards = profiler.wrap("rewards", trainer._calculate_rewards)
     trainer.compute_loss = profiler.wrap("forward", trainer.compute_loss)

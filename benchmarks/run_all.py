@@ -72,7 +72,7 @@ throughput); memory ratios are "times the baseline's memory"; step shares are "f
   over the follow-ups) or flat (padded context + follow-up rows), against one forward pass per (conversation,
   follow-up); the scores are checked to agree.
 * **step** (`bench_step.py`): one multi-turn GRPO step of `recipes/tiny/grpo.yaml` (LoRA, rule simulator,
-  emotion/safety/length rewards) broken down by timers around generation (`ModelPolicy.__call__`), the
+  emotion/safety/length rewards) broken down by timers around generation (`ModelPolicy.reply`), the
   simulator (`step_many`), the rewards (TRL's `_calculate_rewards`), forward (`compute_loss` and TRL's other
   log-prob passes), backward, optimizer (clipping and `optimizer.step`) and the rest of the step ("other":
   data loading, token streams to tensors, advantages, metrics, transcript log, logging). The headline row is

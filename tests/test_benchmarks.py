@@ -29,7 +29,7 @@ def test_run_all_smoke_writes_every_benchmark(tmp_path):
         cwd=REPO,
         capture_output=True,
         text=True,
-        timeout=600,
+        timeout=1800,  # a guard against a hang only: every benchmark at its smoke size, on a busy machine
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     text = out.read_text(encoding="utf-8")
@@ -39,7 +39,7 @@ def test_run_all_smoke_writes_every_benchmark(tmp_path):
         value = float(ratio)
         assert math.isfinite(value) and value > 0, (bench, metric, ratio)
         assert baseline, (bench, metric)
-    # the comparisons the issue asks for are all there
+    # every comparison the README's table reports is there
     metrics = [(row[0], row[1], row[2]) for row in rows]
     for label in ("1 conversation", "8 conversations", "32 conversations"):
         measure = f"batched multi-turn rollouts, {label}"
