@@ -9,7 +9,7 @@ import math
 import os
 import sys
 from pathlib import Path
-from typing import Optional
+from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
@@ -34,6 +34,10 @@ err_console = Console(stderr=True)
 # Exit codes: 2 for a user error (bad input or environment), 70 (EX_SOFTWARE) for an unexpected exception.
 USER_ERROR, INTERNAL_ERROR = 2, 70
 MAX_SEED = 2**32 - 1  # numpy's and torch's seeds
+# The options of every command that plays a simulated user (the names are rlemp.simulators.BACKENDS, spelled
+# out here so that the command line starts without importing the simulators).
+SimulatorBackend = Annotated[str, typer.Option(help="simulator backend: rule, hf, openai or remote")]
+SimulatorConfigFile = Annotated[Optional[Path], typer.Option(help="JSON or YAML file with the backend's config")]
 
 
 def report_error(exc: BaseException) -> int:
@@ -193,8 +197,8 @@ def models_list():
 def simulate(
     personas: Path = typer.Option(..., help="persona JSONL file"),
     script: Path = typer.Option(..., help="JSON list of agent replies, used in order"),
-    backend: str = typer.Option("rule", help="simulator backend: rule, hf or openai"),
-    simulator_config: Optional[Path] = typer.Option(None, help="JSON or YAML file with the backend's config"),
+    backend: SimulatorBackend = "rule",
+    simulator_config: SimulatorConfigFile = None,
     max_turns: int = typer.Option(8, min=1),
     seed: int = typer.Option(0, min=0, max=MAX_SEED),
     out: Optional[Path] = typer.Option(None, help="write transcripts as JSONL here instead of a table"),
@@ -350,8 +354,8 @@ def score(
     personas: Path = typer.Option(..., help="persona JSONL file"),
     script: Path = typer.Option(..., help="JSON list of agent replies, used in order"),
     model: Optional[Path] = typer.Option(None, help="scorer model folder for flr"),
-    backend: str = typer.Option("rule", help="simulator backend: rule, hf or openai"),
-    simulator_config: Optional[Path] = typer.Option(None, help="JSON or YAML file with the backend's config"),
+    backend: SimulatorBackend = "rule",
+    simulator_config: SimulatorConfigFile = None,
     max_turns: int = typer.Option(8, min=1),
     seed: int = typer.Option(0, min=0, max=MAX_SEED),
     out: Path = typer.Option(..., help="JSON report: {reward: {mean, per_persona}}"),
@@ -379,8 +383,8 @@ def score(
 @handles_errors
 def probe_simulator(
     personas: Path = typer.Option(..., help="persona JSONL file"),
-    backend: str = typer.Option("rule", help="simulator backend: rule, hf or openai"),
-    simulator_config: Optional[Path] = typer.Option(None, help="JSON or YAML file with the backend's config"),
+    backend: SimulatorBackend = "rule",
+    simulator_config: SimulatorConfigFile = None,
     max_turns: int = typer.Option(8, min=1),
     seed: int = typer.Option(0, min=0, max=MAX_SEED),
     attacks: Optional[Path] = typer.Option(None, help="strategy folder, CLASS/NAME.json "
@@ -493,8 +497,8 @@ def eval_command(
     model: Optional[str] = typer.Option(None, help="base model folder or hub id"),
     adapter: Optional[Path] = typer.Option(None, help="LoRA adapter folder to apply to the base"),
     personas: Optional[Path] = typer.Option(None, help="persona JSONL file"),
-    backend: str = typer.Option("rule", help="simulator backend: rule, hf or openai"),
-    simulator_config: Optional[Path] = typer.Option(None, help="JSON or YAML file with the backend's config"),
+    backend: SimulatorBackend = "rule",
+    simulator_config: SimulatorConfigFile = None,
     max_turns: int = typer.Option(8, min=1),
     seed: int = typer.Option(0, min=0, max=MAX_SEED),
     out: Optional[Path] = typer.Option(None, help="output folder (with --compare: where to write comparison.md "
@@ -654,8 +658,8 @@ def mine_preferences(
     states_per_persona: int = typer.Option(0, help="dialogue states drawn per conversation (0: every turn)"),
     max_turns: int = typer.Option(8, min=1),
     seed: int = typer.Option(0, min=0, max=MAX_SEED),
-    backend: str = typer.Option("rule", help="simulator backend: rule, hf or openai"),
-    simulator_config: Optional[Path] = typer.Option(None, help="JSON or YAML file with the backend's config"),
+    backend: SimulatorBackend = "rule",
+    simulator_config: SimulatorConfigFile = None,
     flr_model: Optional[Path] = typer.Option(None, help="flr scorer model folder (default: the base model)"),
     temperature: float = typer.Option(1.0, help="sampling temperature of the policy"),
     max_new_tokens: int = typer.Option(64, min=1, help="new tokens per reply"),
@@ -705,8 +709,8 @@ def doctor(
 @handles_errors
 def validate_simulator_command(
     esconv: Path = typer.Option(..., help="ESConv dialogues: the original JSON list or the split JSONL"),
-    backend: str = typer.Option("rule", help="simulator backend: rule, hf or openai"),
-    simulator_config: Optional[Path] = typer.Option(None, help="JSON or YAML file with the backend's config"),
+    backend: SimulatorBackend = "rule",
+    simulator_config: SimulatorConfigFile = None,
     hidden_need: str = typer.Option("by-problem", help="hidden need of every seeker, or by-problem (mapped from "
                                     "the problem type)"),
     initial_emotion: str = typer.Option("40", help="starting emotion 0-100, or 'intensity' (70 - 10 x the "
@@ -755,8 +759,8 @@ def validate_simulator_command(
 @handles_errors
 def serve(
     personas: Path = typer.Option(Path(in_checkout(TRAIN_PERSONAS)), help="persona JSONL file (ids clients start by)"),
-    backend: str = typer.Option("rule", help="simulator backend: rule, hf or openai"),
-    simulator_config: Optional[Path] = typer.Option(None, help="JSON or YAML file with the backend's config"),
+    backend: SimulatorBackend = "rule",
+    simulator_config: SimulatorConfigFile = None,
     host: str = typer.Option("127.0.0.1", help="address to listen on; beyond loopback a token is required"),
     port: int = typer.Option(8000, min=0, max=65535, help="0 picks a free port"),
     store: Path = typer.Option(..., help="folder of the SQLite conversation store (created; reused on restart)"),

@@ -54,7 +54,7 @@ class RlempArguments:
     eval_personas: Optional[str] = field(
         default=in_checkout(EVAL_PERSONAS), metadata={"help": "held-out personas for evaluation"}
     )
-    simulator_backend: str = field(default="rule", metadata={"help": "rule, hf or openai"})
+    simulator_backend: str = field(default="rule", metadata={"help": "rule, hf, openai or remote"})
     simulator_config: Optional[Union[dict, str]] = field(
         default=None, metadata={"help": "the backend's config mapping (JSON on the command line)"}
     )

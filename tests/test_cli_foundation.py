@@ -240,3 +240,14 @@ def test_simulate_bad_personas():
                                  "--script", str(SCRIPTS / "empathic.json")])
     assert result.exit_code == 2
     assert_one_line_error(result.stderr, "empathic.json:1:")
+
+
+def test_the_backend_option_names_every_simulator_backend():
+    """The command line spells the backends out (so that it starts without importing the simulators)."""
+    import typing
+
+    from rlemp.cli import SimulatorBackend
+    from rlemp.simulators import BACKENDS
+
+    option = typing.get_args(SimulatorBackend)[1]
+    assert all(backend in option.help for backend in BACKENDS)
