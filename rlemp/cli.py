@@ -471,10 +471,11 @@ def train(ctx: typer.Context):
 def print_recipe_fields(argv: list[str]) -> None:
     """``rlemp train --help``: the usage and every recipe field with its default and help, for the algorithm of
     ``--algorithm`` or of the ``--config`` recipe (GRPO otherwise)."""
-    from rlemp.configs import ALGORITHMS, _config_path, _override, read_recipe, recipe_fields
+    from rlemp.configs import ALGORITHMS, command_line_value, config_path_of, read_recipe, recipe_fields
 
-    config = _config_path(argv)
-    algorithm = _override(argv, "algorithm") or (read_recipe(config).get("algorithm") if config else None) or "grpo"
+    config = config_path_of(argv)
+    algorithm = (command_line_value(argv, "algorithm") or (read_recipe(config).get("algorithm") if config else None)
+                 or "grpo")
     if algorithm not in ALGORITHMS:
         raise RlempError(f"algorithm: expected one of {', '.join(ALGORITHMS)}, got {algorithm!r}")
     console.print(
@@ -766,6 +767,8 @@ def serve(
     store: Path = typer.Option(..., help="folder of the SQLite conversation store (created; reused on restart)"),
     token_env: str = typer.Option("RLEMP_SERVE_TOKEN", help="NAME of the environment variable holding the bearer token"),
     max_body_kb: int = typer.Option(4096, min=1, help="largest request body in KiB"),
+    max_in_memory: int = typer.Option(4096, min=1, help="open conversations held in memory (the least recently "
+                                      "used beyond it are read back from the store when needed)"),
 ):
     """Serve simulated users over HTTP (OpenAPI page at /docs); every turn is stored before it is answered."""
     from rlemp.paths import resolve_data_path
@@ -781,12 +784,13 @@ def serve(
     if backend == "remote":
         raise RlempError("--backend remote would serve another server's users; point clients at that server")
     sim = build_simulator(backend, load_config_file(simulator_config, backend))
-    engine = ConversationEngine(sim, load_personas(resolve_data_path(personas)), ConversationStore(store))
+    engine = ConversationEngine(sim, load_personas(resolve_data_path(personas)), ConversationStore(store),
+                                max_in_memory)
     token = os.environ.get(token_env) or None
 
     def ready(url: str) -> None:
         console.print(f"serving {len(engine.bank)} personas with {sim.backend} {sim.version} on {url} (docs: {url}/docs; "
-                      f"{len(engine.open)} open conversations resumed from {store}; "
+                      f"{engine.store.count(done=False)} open conversations resumed from {store}; "
                       f"{'token required' if token else 'no token'})", highlight=False, soft_wrap=True)
 
     run_server(engine, host, port, token, max_body_kb * 1024, on_ready=ready)

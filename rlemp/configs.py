@@ -66,10 +66,10 @@ class RlempArguments:
                   "re-encode the whole conversation every turn"},
     )
     thinking: bool = field(default=False, metadata={"help": "<think>...</think> before each reply (RLVER)"})
-    rewards: Optional[list[dict]] = field(
+    rewards: Optional[Union[list, str]] = field(
         default=None,
-        metadata={"help": "grpo and ppo: list of {name, weight, options}; default: emotion_final with weight 1 "
-                  "(dpo judges its pairs with judge instead)"},
+        metadata={"help": "grpo and ppo: list of {name, weight, options} (JSON on the command line); default: "
+                  "emotion_final with weight 1 (dpo judges its pairs with judge instead)"},
     )
     flr_model: Optional[str] = field(
         default=None, metadata={"help": "scorer LM for the flr reward (default: the base model)"}
@@ -99,7 +99,7 @@ class RlempArguments:
             self.eval_personas = str(resolve_data_path(self.eval_personas))
         if self.rewards is None and self.algorithm != "dpo":  # dpo judges its pairs with the miner instead
             self.rewards = [{"name": "emotion_final", "weight": 1.0}]
-        for name in ("simulator_config", "curriculum"):
+        for name, kind in (("simulator_config", dict), ("curriculum", dict), ("rewards", list)):
             value = getattr(self, name)
             if isinstance(value, str):
                 try:
@@ -107,8 +107,8 @@ class RlempArguments:
                 except json.JSONDecodeError as exc:
                     raise RlempError(f"{name}: not valid JSON ({exc.msg})") from None
                 setattr(self, name, value)
-            if value is not None and not isinstance(value, dict):
-                raise RlempError(f"{name}: expected a mapping, got {value!r}")
+            if value is not None and not isinstance(value, kind):
+                raise RlempError(f"{name}: expected a {'mapping' if kind is dict else 'list'}, got {value!r}")
 
 
 def read_recipe(path: str | Path) -> dict[str, Any]:
@@ -277,10 +277,10 @@ def _parse_recipe(argv: list[str]):
     for i in reversed(bare_resume):
         argv.insert(i + 1, "latest")
 
-    config_path = _config_path(argv)
+    config_path = config_path_of(argv)
     recipe = read_recipe(config_path) if config_path else {}
     where = config_path or "command line"
-    algorithm = _override(argv, "algorithm") or recipe.get("algorithm", "grpo")
+    algorithm = command_line_value(argv, "algorithm") or recipe.get("algorithm", "grpo")
     try:
         config_class = algorithm_config_class(str(algorithm))
     except RlempError as exc:
@@ -452,7 +452,7 @@ def _check_hardware(recipe: dict[str, Any], argv: list[str], config_class, where
     from transformers.hf_argparser import string_to_bool
 
     def setting(name: str) -> bool:
-        value = _override(argv, name)
+        value = command_line_value(argv, name)
         if value is None:
             value = recipe.get(name, next(f.default for f in dataclasses.fields(config_class) if f.name == name))
         try:
@@ -488,7 +488,7 @@ def _check_recipe_values(recipe: dict[str, Any], argv: list[str], classes: tuple
     """Before the argument classes are built: no ``hub_token`` (a secret), the recipe's typed YAML values
     (argparse converts only strings) must fit their fields' simple types, and the batch-size fields must be
     positive."""
-    if "hub_token" in recipe or _override(argv, "hub_token") is not None:
+    if "hub_token" in recipe or command_line_value(argv, "hub_token") is not None:
         # it would be saved in every checkpoint (training_args.bin) and in the adapter's rlemp_recipe.yaml
         raise RlempError(f"{where}: field 'hub_token': do not put a token in a recipe or on the command line; "
                          "use `hf auth login` or the HF_TOKEN environment variable")
@@ -505,7 +505,7 @@ def _check_recipe_values(recipe: dict[str, Any], argv: list[str], classes: tuple
             names = " or ".join(t.__name__ for t in accepted if t is not type(None))
             raise RlempError(f"{where}: field '{key}': expected {names}, got {value!r}")
     for key in POSITIVE_FIELDS:
-        value = _override(argv, key)
+        value = command_line_value(argv, key)
         value = recipe.get(key) if value is None else value
         if isinstance(value, bool) or not re.fullmatch(r"\s*-?\d+\s*", str(value)):
             continue  # absent, or not a whole number: the type checks report it
@@ -539,7 +539,8 @@ def _raise_argument_error(message: str):
     raise RlempError(f"field '{match.group(1)}': {match.group(2)}" if match else message)
 
 
-def _config_path(argv: list[str]) -> str | None:
+def config_path_of(argv: list[str]) -> str | None:
+    """The recipe file a command line names with ``--config`` (None when it names none)."""
     for i, token in enumerate(argv):
         if token == "--config" and i + 1 < len(argv):
             return argv[i + 1]
@@ -548,7 +549,8 @@ def _config_path(argv: list[str]) -> str | None:
     return None
 
 
-def _override(argv: list[str], name: str) -> str | None:
+def command_line_value(argv: list[str], name: str) -> str | None:
+    """The raw value a command line gives field ``name`` (``--name V`` or ``--name=V``), before parsing."""
     for i, token in enumerate(argv):
         if token == f"--{name}" and i + 1 < len(argv):
             return argv[i + 1]

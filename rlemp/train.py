@@ -21,7 +21,7 @@ def main(argv: list[str]) -> Path:
     from rlemp.logs import setup_logging
 
     setup_logging()  # before TRL and DeepSpeed are imported, so that their noise is filtered
-    from rlemp.configs import _config_path, parse_recipe, saved_recipe
+    from rlemp.configs import config_path_of, parse_recipe, saved_recipe
     from rlemp.trainers import dpo, grpo, ppo
     from rlemp.trainers.common import build_parts
     from rlemp.trainers.reliability import (
@@ -44,7 +44,7 @@ def main(argv: list[str]) -> Path:
 
     parts = build_parts(args, training_args, model_args)
     algorithm = {"grpo": grpo, "ppo": ppo, "dpo": dpo}[args.algorithm]
-    with lora_errors_named(_config_path(argv) or "command line"):
+    with lora_errors_named(config_path_of(argv) or "command line"):
         trainer = algorithm.make_trainer(parts, args, training_args, model_args)
     stop = watch(trainer, training_args.output_dir, checkpoint)
 

@@ -171,3 +171,18 @@ def test_dpo_recipes_carry_no_rewards_and_refuse_them(tmp_path):
     path.write_text(yaml.safe_dump({**dpo, "use_peft": False}), encoding="utf-8")
     assert one_line_error(["--config", str(path)]) == (
         f"{path}: algorithm dpo trains a LoRA adapter: set use_peft: true in the recipe")
+
+
+def test_rewards_and_curriculum_given_as_json_on_the_command_line(tmp_path):
+    from rlemp.configs import saved_recipe
+
+    recipe = ["--config", str(ROOT / "recipes" / "tiny" / "grpo.yaml")]
+    rewards = '[{"name": "emotion_final", "weight": 0.5}, {"name": "safety", "weight": 1}]'
+    configs = parse_recipe(recipe + ["--rewards", rewards, "--curriculum", '{"schedule": "baby_steps"}'])
+    assert configs[0].rewards == [{"name": "emotion_final", "weight": 0.5}, {"name": "safety", "weight": 1}]
+    assert configs[0].curriculum == {"schedule": "baby_steps"}
+    assert saved_recipe(configs)["rewards"] == configs[0].rewards  # saved as YAML data, not as a JSON string
+    assert one_line_error(recipe + ["--rewards", '{"name": "safety"}']).endswith(
+        "rewards: expected a list, got {'name': 'safety'}")
+    assert one_line_error(recipe + ["--rewards", "[{"]).endswith("rewards: not valid JSON (Expecting property name "
+                                                                 "enclosed in double quotes)")

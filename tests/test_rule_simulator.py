@@ -80,6 +80,8 @@ HELPFUL_REPLIES = {
     "praise": "It took real courage to put that work out there.",
     "absolution": "This was not your fault.",
     "analysis": "There are two things here: the content and the delivery.",
+    "reassurance": "I know you will get through this, you are stronger than you think.",
+    "information": "Lots of people go through this after a harsh review; it is very common in new jobs.",
     "reflection": "Your manager tore the quarterly report apart in that meeting.",  # topical overlap
     "warm_tone": "I hear you, and thank you so much for trusting me with this. I really appreciate it.",
 }
@@ -502,6 +504,28 @@ def test_plain_informal_support_earns_credit():
         assert turn.delta > 0 and "off_topic" not in contributions(turn), reply
 
 
+@pytest.mark.parametrize("reply, signal", [
+    ("u must be feeling so overwhelmed rn", "validation"),
+    ("I can tell how stressed you are about all of it", "validation"),
+    ("It seems like you're still struggling with what he said.", "validation"),
+    ("hate to hear that, that's a lot to deal with", "validation"),
+    ("What you feel is completely normal.", "validation"),
+    ("Perhaps you could ask for a meeting with her next week.", "advice"),
+    ("you can also try writing down what you want to say first", "advice"),
+    ("It may be a good time to update your resume.", "advice"),
+    ("Remain calm and take it one conversation at a time.", "advice"),
+    ("i believe in you, you've got this", "reassurance"),
+    ("Things will get easier, I'm sure of it.", "reassurance"),
+    ("that's a great idea, good for you", "reassurance"),
+    ("There are free support groups online for people going through exactly this.", "information"),
+    ("Studies have shown that a regular sleep schedule can help with anxiety.", "information"),
+])
+def test_real_supporters_wording_is_recognised(reply, signal):
+    """Support as people write it (hedged, informal, with the feeling named anywhere) fires its signal."""
+    turn = react(persona(), reply)
+    assert contributions(turn).get(signal, 0) > 0, turn.rationale
+
+
 def test_kindness_about_another_problem_earns_little():
     other = react(persona(), "I'm so sorry your dog died; losing a pet after so many years is heartbreaking.")
     same = react(persona(), "I'm so sorry your manager did that in front of everyone; that's humiliating.")
@@ -528,7 +552,8 @@ def test_a_transcript_of_version_one_fails_verify_naming_the_version():
 
     t = run_scripted(SIM, [persona()], ["That sounds really frustrating."], seed=0)[0]
     t.simulator_version = "1.0"
-    assert str(verify_transcript(t)) == "transcript 1 (persona alex): simulator_version expected '2.0', found '1.0'"
+    assert str(verify_transcript(t)) == (
+        f"transcript 1 (persona alex): simulator_version expected '{SIM.version}', found '1.0'")
 
 
 def test_trust_does_not_come_back_after_harm():

@@ -16,6 +16,7 @@ import httpx
 import pytest
 from serve_helpers import EMPATHIC, REPO, RlempServer
 
+from rlemp.errors import RlempError
 from rlemp.paths import EVAL_PERSONAS
 from rlemp.personas import load_personas
 from rlemp.service.client import ServiceClient
@@ -432,3 +433,29 @@ def test_a_failing_store_records_nothing_and_keeps_memory_as_stored(tmp_path):
     engine.store = ConversationStore(tmp_path / "store")
     (turn,) = engine.reply([BatchReply(conversation_id=started.conversation_id, reply=EMPATHIC[0], turn=1)])
     assert turn.turn == 1 and len(engine.store.load(started.conversation_id).turns) == 1
+
+
+def test_memory_holds_at_most_max_in_memory_open_conversations_and_the_rest_play_on_from_the_store(tmp_path):
+    """In-process: six interleaved conversations through an engine that keeps two in memory end exactly as the
+    in-process simulator plays them; the others were read back from the store turn after turn."""
+    from rlemp.service.engine import ConversationEngine
+    from rlemp.service.schemas import BatchReply, StartRequest
+    from rlemp.service.store import ConversationStore
+
+    engine = ConversationEngine(build_simulator("rule"), PERSONAS, ConversationStore(tmp_path / "store"),
+                                max_in_memory=2)
+    started = engine.start([StartRequest(persona_id=PERSONAS[i].id, seed=i, max_turns=4) for i in range(6)])
+    assert len(engine.open) == 2
+    ids = [s.conversation_id for s in started]
+    for turn in range(4):
+        for i, cid in enumerate(ids):
+            if not engine.transcript(cid).done:
+                engine.reply([BatchReply(conversation_id=cid, reply=reply_at(script_for(i), turn))])
+            assert len(engine.open) <= 2
+    for i, cid in enumerate(ids):
+        same_scores(engine.transcript(cid), expected(i, i, 4, script_for(i)))
+    metrics = engine.metrics()
+    assert metrics.conversations_read_back > 0 and metrics.conversations_in_memory <= 2
+    assert metrics.conversations_open + metrics.conversations_finished == 6
+    with pytest.raises(RlempError, match="max_in_memory: must be at least 1"):
+        ConversationEngine(build_simulator("rule"), PERSONAS, ConversationStore(tmp_path / "other"), max_in_memory=0)

@@ -17,7 +17,7 @@ import asyncio
 import logging
 import sqlite3
 import uuid
-from collections import Counter
+from collections import Counter, OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, Sequence
 
@@ -49,13 +49,19 @@ def turn_result(cid: str, t: Transcript, number: int) -> TurnResult:
 
 
 class ConversationEngine:
-    """Open conversations in memory, every conversation in ``store``; personas looked up in ``personas``."""
+    """Every conversation in ``store``; the ``max_in_memory`` most recently used open ones also in memory (the rest
+    are read back from the store when a reply arrives, so a long-running server's memory stays bounded however
+    many conversations clients leave open); personas looked up in ``personas``."""
 
-    def __init__(self, simulator: UserSimulator, personas: Sequence[Persona], store: ConversationStore):
+    def __init__(self, simulator: UserSimulator, personas: Sequence[Persona], store: ConversationStore,
+                 max_in_memory: int = 4096):
+        if max_in_memory < 1:
+            raise RlempError(f"max_in_memory: must be at least 1, got {max_in_memory}")
         self.sim = simulator
         self.bank = {p.id: p for p in personas}
         self.store = store
-        self.open: dict[str, Transcript] = dict(store.iter_transcripts(done=False))
+        self.max_in_memory = max_in_memory
+        self.open: OrderedDict[str, Transcript] = OrderedDict()
         self.counts: Counter[str] = Counter()
         self.by_opening: dict[str, list[str]] = {}
         for p in personas:
@@ -79,9 +85,30 @@ class ConversationEngine:
             self.store.save(new=opened, stepped=())
         except sqlite3.Error as exc:
             raise ServiceError(503, f"the conversation store failed ({exc}); nothing was recorded") from None
-        self.open.update(opened)
+        for cid, transcript in opened:
+            self.keep(cid, transcript)
         self.counts["started"] += len(opened)
         return [self.started(cid, t) for cid, t in opened]
+
+    def keep(self, cid: str, transcript: Transcript) -> None:
+        """Hold an open conversation in memory as the most recently used, dropping the least recently used beyond
+        ``max_in_memory`` (they stay in the store)."""
+        self.open[cid] = transcript
+        self.open.move_to_end(cid)
+        while len(self.open) > self.max_in_memory:
+            self.open.popitem(last=False)
+
+    def lookup(self, cid: str) -> Transcript | None:
+        """The conversation from memory, else from the store (an open one read back is kept in memory)."""
+        transcript = self.open.get(cid)
+        if transcript is None:
+            transcript = self.store.load(cid)
+            if transcript is not None and not transcript.done:
+                self.counts["read_back"] += 1
+                self.keep(cid, transcript)
+        else:
+            self.open.move_to_end(cid)
+        return transcript
 
     def persona(self, request: StartRequest, label: str) -> Persona:
         if request.persona is not None:
@@ -144,7 +171,7 @@ class ConversationEngine:
             if cid in claimed:
                 raise ServiceError(409, at(label, f"conversation {cid} has a reply being judged; send the next "
                                                   "one after its answer"))
-            transcript = self.open.get(cid) or self.store.load(cid)
+            transcript = self.lookup(cid)
             if transcript is None:
                 raise ServiceError(404, at(label, f"unknown conversation {cid!r}"))
             recorded = self.recorded(cid, transcript, item, label)
@@ -212,7 +239,7 @@ class ConversationEngine:
     # --- reading ----------------------------------------------------------------------------------------------
 
     def transcript(self, cid: str) -> Transcript:
-        transcript = self.open.get(cid) or self.store.load(cid)
+        transcript = self.open.get(cid) or self.store.load(cid)  # a read does not promote it in memory
         if transcript is None:
             raise ServiceError(404, f"unknown conversation {cid!r}")
         return transcript
@@ -232,7 +259,9 @@ class ConversationEngine:
 
     def metrics(self) -> Metrics:
         return Metrics(
-            conversations_open=len(self.open),
+            conversations_open=self.store.count(done=False),
+            conversations_in_memory=len(self.open),
+            conversations_read_back=self.counts["read_back"],
             conversations_finished=self.store.count(done=True),
             conversations_started=self.counts["started"],
             turns_served=self.counts["turns"],

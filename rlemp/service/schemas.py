@@ -121,6 +121,9 @@ class Health(Strict):
 
 class Metrics(Strict):
     conversations_open: int
+    conversations_in_memory: int = Field(description="open conversations held in memory (at most --max-in-memory)")
+    conversations_read_back: int = Field(description="open conversations read back from the store, since this "
+                                                     "process started")
     conversations_finished: int
     conversations_started: int = Field(description="since this process started")
     turns_served: int = Field(description="since this process started")

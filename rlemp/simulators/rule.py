@@ -48,7 +48,13 @@ FEELING = (
 EMOTION_WORDS = (
     r"frustrat\w*|hurt|overwhelm\w*|lonel\w*|anxious|anxiety|angry|anger|sad|sadness|scared|exhausted|"
     r"disappoint\w*|ashamed|guilt\w*|betrayed|helpless|stressed|afraid|worried|heartbroken|drained|grief|"
-    r"griev\w*|fear|upset|alone|invisible|humiliat\w*|resent\w*|torn|powerless|numb"
+    r"griev\w*|fear|upset|alone|invisible|humiliat\w*|resent\w*|torn|powerless|numb|struggl\w*|stress\w*|"
+    r"depress\w*|down|low|lost|confus\w*|nervous|worr\w*|devastat\w*|hopeless|trapped|stuck|shaken|defeated|"
+    r"hurting|in pain|discouraged|insecure|uncertain|unsure|jealous|bitter|panick\w*"
+)
+_ADVERB = (  # any run of intensifiers before a feeling word: "must be feeling so emotionally drained"
+    r"(?:(?:so|really|very|quite|pretty|truly|deeply|understandably|emotionally|completely|totally|still|just|"
+    r"a (?:bit|little)|kind of|kinda) )*"
 )
 
 # Helpful signals: name -> (pattern, base gain).
@@ -75,6 +81,14 @@ HELPFUL: dict[str, tuple[re.Pattern, float]] = {
             r"\bit'?s (okay|ok|understandable|natural|normal|human) to (feel|be|want)\b",
             r"\bno wonder\b",
             rf"\byou (sound|seem|must be|must feel|feel|are feeling) (so |really |very |quite )?({EMOTION_WORDS})\b",
+            rf"\byou(?:'?re| are)? (must|might|may|could) (be |feel |be feeling |have felt |have been )"
+            rf"{_ADVERB}({EMOTION_WORDS}|{FEELING})\b",
+            rf"\b(sounds|seems|looks) like (you|it|that|this|things)\b[^.!?]*\b({EMOTION_WORDS}|{FEELING})\b",
+            rf"\bi can (see|tell|understand|imagine|sense)\b[^.!?]*\b({EMOTION_WORDS}|{FEELING})\b",
+            r"\b(hate|sad|sorry|awful|terrible|heartbreaking|upsetting) to hear\b",
+            r"\b(entirely|completely|totally|perfectly|very|so|quite) (normal|understandable|natural|valid|relatable)\b",
+            r"\bthat('?s| is| was) (a )?(lot|so much) to (deal with|handle|go through|carry|take in)\b",
+            r"\bi (totally |completely |really |can )?understand\b",
         ),
         4.5,
     ),
@@ -116,8 +130,17 @@ HELPFUL: dict[str, tuple[re.Pattern, float]] = {
             r"\b(it|that) (might|could|may) be (worth|helpful|a good idea|good to)\b",
             r"\b(talking|speaking|reaching out|reach out|talk) to (a|your|someone|somebody|a professional)\b",
             r"(^|[.!?] )(try|make|take|keep|stay|focus on|remember|give|find|start|write|set|plan|reach|get|"
-            r"be) [^.!?]{4,}",
+            r"be|remain|build|talk|let|ask|tell|allow|practi[cs]e|breathe|think about|look (for|into|at)|go|see|learn|"
+            r"join|call|spend|treat|reward|limit|avoid) [^.!?]{4,}",
+            r"\byou (need|have|ought|want) to (\w+ )?(try|find|talk|take|get|make|reach|see|start|keep|focus|remember|"
+            r"give|let|learn|set|look|branch|speak|think|ask|tell|stand|put|spend|protect|prioriti[sz]e)\b",
             r"\b(can|could|might|will|would) (be helpful|help|make a difference)\b|\bis (the key|important|a good)\b",
+            r"\byou (could|might|can|should|may) (also |always |maybe |even |still |first )?(try|consider|start|ask|write|"
+            r"talk|set|plan|look|reach|call|speak|see|find|take|go|get|contact|join|check|make|keep|spend|think about)\b",
+            r"\b(perhaps|maybe|possibly) (you |it )?(could|should|can|might|would)\b",
+            r"\b(it|that|this) (might|could|may|would) be (a )?(good|great|wise|helpful|worth|useful|nice|smart)\b",
+            r"\b(how|what) about (trying|talking|asking|taking|writing|going|reaching|looking|getting|making)\b",
+            r"\b(a good|the best|one) way to\b|\bwhat (helps|helped) me\b|\bhelp(ed|s)? me (to )?(cope|deal|manage)",
         ),
         3.0,
     ),
@@ -154,6 +177,46 @@ HELPFUL: dict[str, tuple[re.Pattern, float]] = {
             r"\bresilien\w*\b",
         ),
         3.0,
+    ),
+    "reassurance": (
+        _rx(
+            r"\byou(?:'?ll| will| can| could| are going to|'re going to) (do this|do it|get through|make it|handle (it|this)|"
+            r"overcome|"
+            r"pull through|get past|figure (it|this|things) out|find (a way|someone|something|the strength)|bounce back|"
+            r"be (okay|ok|alright|all right|fine) in the end)",
+            r"\b(stay|be) strong\b|\byou(?:'?ve| have) got this\b|\bi believe in you\b|\bkeep (going|it up|your head up)\b",
+            r"\byou(?:'?re| are) (so |very |really )?(worthy|capable|strong|enough|smart|a good (person|mom|mother|dad|"
+            r"father|parent|friend)|doing (great|well|fine|the right thing|your best|a good job|everything you can))\b",
+            r"\bi(?:'?m| am) (sure|confident|certain|positive|hopeful) (that )?(you|things|it|this|they)\b",
+            r"\b(things|it|life) (will|can|is going to|are going to|do|does) (get|be|become) (better|easier)\b",
+            r"\b(great|good|smart|wise|brave|healthy|excellent) (idea|choice|decision|thinking|plan|step|move|start)\b",
+            r"\bthat(?:'?s| is) (great|wonderful|awesome|good|amazing|excellent)( to hear| news)?\b|\bgood for you\b",
+            r"\b(plenty of|many|other) (options|chances|opportunities|jobs|people who (care|love))\b",
+            r"\byou have (a (good|big|kind) heart|so much to offer|what it takes|every reason)\b",
+            r"\bthere(?:'?s| is) (always )?(hope|a way|light)\b",
+            r"\b(they|he|she|it|things|everything|people|your \w+) (will|would|'?ll) (surely |probably |definitely )?"
+            r"(understand|come around|work out for you|be proud|forgive|support you|get better|improve)\b",
+            r"\bi know (you can|you will|you'?ll|it will|things will)\b|\byou can do (it|this|that)\b",
+        ),
+        3.0,
+    ),
+    "information": (
+        _rx(
+            r"\b(many|lots of|a lot of|most|plenty of|other) (people|others|folks|parents|students|adults|couples|"
+            r"workers|employees) (go through|feel|have|experience|struggle|deal|find|are|face)\b",
+            r"\bit(?:'?s| is) (very |quite |really |so |pretty )?(common|usual|typical|a common)\b",
+            r"\b(studies|research|experts|doctors|therapists|science|statistics) (have |has )?(show|shows|shown|"
+            r"suggest\w*|say|says|said|found|recommend\w*)\b",
+            r"\bthere (are|is) (many |lots of |some |plenty of |a few |several |free |online |local )*(resources|programs|"
+            r"groups|websites|sites|hotlines|services|apps|options|ways|places|courses|classes|organi[sz]ations|"
+            r"support groups|counsel+ors|therapists)\b",
+            r"\b(you can|you could|you may) (also )?(sign up|apply|call|contact|look up|search|join|visit|register|"
+            r"download|qualify)\b",
+            r"\b(a|the) (website|hotline|helpline|program|service|support group|app|counsel+ing service|"
+            r"employee assistance)\b",
+            r"\b\d+ ?(%|percent)\b|\bthe (chances?|odds|rate|risk|statistics?) (of|is|are|that)\b",
+        ),
+        2.0,
     ),
     "absolution": (
         _rx(
@@ -345,6 +408,8 @@ _ADDRESSED = re.compile(r"\b(?:you|your|yours|yourself|u|ur)\b")
 _CONTRACT = [
     (re.compile(p), r)
     for p, r in (
+        (r"\bu\b", "you"),  # chat spellings first, so that every later rule sees "you"
+        (r"\bur\b", "your"),
         (r"\byou are\b", "you're"),
         (r"\byour (?=not|doing|so|very|really|right|welcome|a |an )", "you're "),
         (r"\bi am\b|\bim\b", "i'm"),
@@ -502,7 +567,7 @@ class RuleSimulator(UserSimulator):
     """Deterministic, meaning-driven simulated user (see the module docstring for its rules)."""
 
     backend = "rule"
-    version = "2.0"
+    version = "2.1"
     config_class = RuleConfig
 
     def context(self, transcript: Transcript) -> str:
