@@ -20,9 +20,10 @@ import tempfile
 import time
 
 import torch
+from common import load_tiny_model
 
 from rlemp.rewards.flr import FollowUpLikelihood, load_followups
-from rlemp.tiny import BUILTIN_TEXT, build_tiny_model
+from rlemp.tiny import BUILTIN_TEXT
 
 LINES = [line for line in BUILTIN_TEXT.splitlines() if line.strip() and not line.startswith("{")]
 
@@ -76,12 +77,8 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
 
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
     with tempfile.TemporaryDirectory() as tmp:
-        folder = build_tiny_model(tmp, size=args.size, seed=0)
-        model = AutoModelForCausalLM.from_pretrained(folder).eval().to(args.device)
-        tokenizer = AutoTokenizer.from_pretrained(folder)
+        model, tokenizer = load_tiny_model(tmp, args.size, args.device)
     positives, negatives = load_followups(None, "positive"), load_followups(None, "negative")
     shared = FollowUpLikelihood(model, tokenizer, positives, negatives, batch_size=args.batch_size)
     flat = FollowUpLikelihood(model, tokenizer, positives, negatives, batch_size=args.batch_size, share_context=False)

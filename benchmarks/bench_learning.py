@@ -8,10 +8,12 @@ From the demo's SFT warm start (``rlemp demo``'s stages 1-2, built once into ``W
 every method trains through the public entry (``scripts/train.py --config RECIPE`` with overrides, one
 subprocess per run) with the same budget of conversations played against the ``rule`` simulator: GRPO and PPO
 get ``max_steps = budget / conversations per step``; each curriculum method is GRPO with that ``curriculum``
-block; DPO runs its recipe's mining rounds (its budget is what mining plays, reported as measured). Every
-adapter, and its checkpoint at half the budget (the curve), is evaluated with ``rlemp eval`` on the eval
-personas at ``--eval-turns`` (8: the evaluation's full length, longer than any training conversation) with one
-evaluation seed for all, so that every score is paired with the SFT base's on the same personas and seed.
+block; DPO runs its recipe's two mining rounds, one epoch over each round's pairs (round 2 trains on round 1's
+pairs plus fresh ones mined with round 1's adapter, against round 1's policy; its budget is what mining plays,
+not counted). Every adapter, and its checkpoint at half the budget (the curve), is evaluated with ``rlemp eval``
+on the eval personas at ``--eval-turns`` (8: the evaluation's full length, longer than any training
+conversation) with one evaluation seed for all, so that every score is paired with the SFT base's on the same
+personas and seed.
 
 Writes ``WORK/results.jsonl`` (one row per evaluated adapter), ``WORK/learning.md`` (the table: held-out
 sentient score mean and spread over the training seeds, gain over the base, success and failure rates, training
@@ -83,13 +85,13 @@ class Size:
     seeds: tuple[int, ...]
     eval_turns: int
     eval_personas: int | None  # None: all
-    dpo_steps: int  # DPO optimizer steps per round
+    dpo_steps: int | None  # DPO optimizer steps per round; None: the recipe's (one epoch over the round's pairs)
     overrides: dict[str, tuple[str, ...]] = field(default_factory=dict)  # per algorithm, for every run
 
 
 SIZES = {
     "full": Size("small", "default", budget=128, seeds=(0, 1, 2), eval_turns=8, eval_personas=None,
-                 dpo_steps=20),
+                 dpo_steps=None),
     "smoke": Size("tiny", "smoke", budget=8, seeds=(0,), eval_turns=2, eval_personas=2, dpo_steps=1, overrides={
         "grpo": ("--per_device_train_batch_size", "4", "--max_turns", "1"),
         "ppo": ("--rollouts_per_step", "4", "--per_device_train_batch_size", "2", "--num_ppo_epochs", "1",
@@ -152,8 +154,10 @@ def train_command(method: Method, sft: Path, out: Path, seed: int, size: Size, e
             "--model_name_or_path", str(sft), "--output_dir", str(out), "--seed", str(seed),
             "--report_to", "none", "--eval_at_end", "false", "--overwrite_output_dir", "true"]
     if recipe["algorithm"] == "dpo":
-        argv += ["--rounds", "2", "--save_total_limit", "1", "--max_steps", str(size.dpo_steps),
-                 "--save_steps", str(size.dpo_steps)]
+        # no evaluation inside training: the benchmark evaluates each round's adapter itself, paired with the base
+        argv += ["--rounds", "2", "--save_total_limit", "1", "--eval_personas", ""]
+        if size.dpo_steps is not None:
+            argv += ["--max_steps", str(size.dpo_steps), "--save_steps", str(size.dpo_steps)]
     else:
         per_step = conversations_per_step(recipe, size.overrides.get(recipe["algorithm"], ()))
         steps = max(2, size.budget // per_step)
@@ -391,9 +395,10 @@ def main(argv: list[str] | None = None) -> int:
     if any(PRC_EMO_PLACEHOLDER in o for name in names for o in METHODS[name].overrides):
         prc_emo_difficulties(work, sft, size, args.eval_seed)
     machine = describe_machine()
+    dpo_length = "one epoch per round" if size.dpo_steps is None else f"{size.dpo_steps} steps per round"
     header = (f"Learning benchmark, `python benchmarks/bench_learning.py {' '.join(argv if argv is not None else sys.argv[1:])}`"
               f": warm start {sft} ({size.model_size} tiny model), budget {size.budget} conversations per GRPO/PPO "
-              f"run, DPO {size.dpo_steps} steps per round, training seeds {','.join(map(str, size.seeds))}, "
+              f"run, DPO {dpo_length}, training seeds {','.join(map(str, size.seeds))}, "
               f"evaluation on {personas.name} ({base['n_personas']} personas) x {size.eval_turns} turns, seed "
               f"{args.eval_seed}; torch {machine['torch']}, transformers {machine['transformers']}, trl "
               f"{machine['trl']}, {machine['cpu']} ({machine['cores']}), load {machine['load_average_1m']} at the start.")

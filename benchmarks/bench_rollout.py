@@ -32,7 +32,8 @@ from __future__ import annotations
 
 import tempfile
 
-from common import device_name, emit, finish, interleaved, load_tiny_model, median, parser, personas, setup_torch
+from common import (device_name, emit, finish, interleaved, load_eval_model, load_tiny_model, median, parser,
+                    personas, setup_torch)
 
 
 def trl_single_turn(model, tokenizer, max_new_tokens: int, output_dir: str, device: str):
@@ -67,13 +68,10 @@ def load_model(args, folder: str):
     if args.model is None:
         model, tokenizer = load_tiny_model(folder, args.size, args.device)
         return model, tokenizer, f"rlemp tiny model ({args.size})"
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
     from rlemp.models import resolve
 
-    path = resolve(args.model)
-    model = AutoModelForCausalLM.from_pretrained(path, dtype="float32").eval().to(args.device)
-    return model, AutoTokenizer.from_pretrained(path), args.model
+    model, tokenizer = load_eval_model(resolve(args.model), args.device)
+    return model, tokenizer, args.model
 
 
 def check_equal_streams(model, tokenizer, simulator, group, seeds, max_turns: int, turn_tokens: int) -> None:

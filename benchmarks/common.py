@@ -162,15 +162,21 @@ def device_name(device: str) -> str:
 # --- models, personas, recipe --------------------------------------------------------------------------------
 
 
+def load_eval_model(path: str | Path, device: str):
+    """(model in float32 and eval mode on ``device``, tokenizer), loaded and checked as rlemp loads any model."""
+    import torch
+
+    from rlemp.loading import load_model
+
+    model, tokenizer = load_model(path, dtype=torch.float32)
+    return model.eval().to(device), tokenizer
+
+
 def load_tiny_model(folder: str | Path, size: str, device: str):
     """Build the tiny model of ``size`` into ``folder``; returns (model in eval mode on ``device``, tokenizer)."""
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
     from rlemp.tiny import build_tiny_model
 
-    path = build_tiny_model(folder, size=size, seed=0)
-    model = AutoModelForCausalLM.from_pretrained(path).eval().to(device)
-    return model, AutoTokenizer.from_pretrained(path)
+    return load_eval_model(build_tiny_model(folder, size=size, seed=0), device)
 
 
 def personas(n: int):

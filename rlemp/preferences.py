@@ -338,11 +338,14 @@ def read_pairs(path: str | Path) -> list[PreferencePair]:
     return rows
 
 
-def pairs_dataset(path: str | Path):
-    """A checked pairs file as a ``datasets.Dataset`` ready for ``trl.DPOTrainer``."""
+def pairs_dataset(*paths: str | Path):
+    """Checked pairs files, concatenated in order, as one ``datasets.Dataset`` ready for ``trl.DPOTrainer``; its
+    columns are every file's (a column a row lacks is None there)."""
     from datasets import Dataset
 
-    return Dataset.from_list([pair.row() for pair in read_pairs(path)])
+    rows = [pair.row() for path in paths for pair in read_pairs(path)]
+    columns = dict.fromkeys(key for row in rows for key in row)
+    return Dataset.from_dict({key: [row.get(key) for row in rows] for key in columns})
 
 
 def mine_to_file(

@@ -37,7 +37,12 @@ def test_budget_sets_each_algorithms_steps_from_its_conversations_per_step(tmp_p
     extra = bench.train_command(bench.METHODS["ppo"], tmp_path, tmp_path, 0, size, ["--learning_rate", "1e-3"])
     assert extra[-2:] == ["--learning_rate", "1e-3"]
     dpo = bench.train_command(bench.METHODS["dpo_round2"], tmp_path, tmp_path, 0, size)
-    assert _value(dpo, "--rounds") == "2" and _value(dpo, "--max_steps") == str(size.dpo_steps)
+    # DPO: the recipe's epoch over each round's pairs; the rounds are evaluated by the benchmark, not in training
+    assert _value(dpo, "--rounds") == "2" and "--max_steps" not in dpo and "--save_steps" not in dpo
+    assert _value(dpo, "--eval_personas") == ""
+    smoke = bench.SIZES["smoke"]
+    dpo = bench.train_command(bench.METHODS["dpo_round1"], tmp_path, tmp_path, 0, smoke)
+    assert _value(dpo, "--max_steps") == "1" and _value(dpo, "--save_steps") == "1"
 
 
 def test_overrides_change_the_conversations_per_step():

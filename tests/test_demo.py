@@ -63,7 +63,7 @@ def test_smoke_demo_with_the_dpo_recipe_records_every_round(tmp_path):
     assert summary["algorithm"] == "dpo" and "4/5 DPO with LoRA" in summary["timings_s"]
     training = json.loads((tmp_path / "adapter" / "rlemp_training.json").read_text())
     assert training["algorithm"] == "dpo"
-    # Both rounds of the recipe, each trained on its own mined pairs and evaluated on the eval personas.
+    # Both rounds of the recipe (round 2 on both rounds' mined pairs), each evaluated on the eval personas.
     rounds = summary["rounds"]
     assert [r["round"] for r in rounds] == [1, 2]
     for record in rounds:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import pytest
@@ -240,11 +241,55 @@ def test_two_iterative_rounds_record_each_round(tiny_model_dir, tmp_path):
         assert json.loads((Path(record["eval"]["dir"]) / "metrics.json").read_text())["sentient_score"] == \
             record["eval"]["sentient_score"]
     assert records[1]["pairs"].endswith("round-2/pairs.jsonl")
+    # round 2 trains on round 1's pairs plus its own, against round 1's policy
+    assert records[1]["train_pairs"] == [records[0]["pairs"], records[1]["pairs"]]
+    assert records[1]["n_train_pairs"] == records[0]["n_pairs"] + records[1]["n_pairs"]
+    assert [r["reference"] for r in records] == ["base model", "round 1"]
     assert (adapter / "adapter_config.json").is_file() and (tmp_path / "eval" / "metrics.json").is_file()
+    assert not (adapter / "ref").exists()  # the reference adapter is not part of what is saved
     info = json.loads((adapter / "rlemp_training.json").read_text())
     assert info["steps"] == 4  # both rounds
     assert "rewards" not in info and info["judge"] == {"flr": 1.0, "lookahead": 0.1}  # dpo judges, no rewards
     assert "rewards" not in yaml.safe_load((adapter / "rlemp_recipe.yaml").read_text())
+
+
+@pytest.mark.parametrize("precompute", ["false", "true"])
+def test_each_round_trains_on_every_rounds_pairs_against_the_previous_rounds_policy(tiny_model_dir, pairs_file,
+                                                                                    tmp_path, precompute):
+    from rlemp.configs import parse_recipe
+    from rlemp.trainers import dpo
+    from rlemp.trainers.common import build_parts
+
+    configs = parse_recipe(recipe_argv(tiny_model_dir, tmp_path, "--pairs", str(pairs_file), "--rounds", "2",
+                                       "--eval_personas", "", "--logging_steps", "1",
+                                       "--precompute_ref_log_probs", precompute))
+    parts = build_parts(*configs)
+    trainer = dpo.make_trainer(parts, *configs)
+    params = dict(trainer.model.named_parameters())
+    ref = {name: p for name, p in params.items() if ".ref." in name}
+    assert ref and not any(p.requires_grad for p in ref.values())
+    assert all(torch.equal(p, params[name.replace(".ref.", ".default.")]) for name, p in ref.items())
+    assert dpo.train(trainer, parts, configs[0]) == 4
+
+    history = trainer.state.log_history
+    first = {r: next(row for row in history if row.get("round") == r and "loss" in row) for r in (1, 2)}
+    second_step_of_round_1 = [row for row in history if row.get("round") == 1 and "loss" in row][1]
+    # The first step of a round scores the policy against a reference equal to it: zero margin, loss log 2. Round 2
+    # starts from round 1's trained adapter, so with the base model as reference its margin would not be zero.
+    for row in first.values():
+        assert row["rewards/margins"] == pytest.approx(0.0, abs=1e-6)
+        assert row["loss"] == pytest.approx(math.log(2), abs=1e-6)
+    assert abs(second_step_of_round_1["rewards/margins"]) > 1e-4  # round 1 moved the policy away from the base
+
+    round_2_pairs = tmp_path / "round-2" / "pairs.jsonl"
+    assert trainer.pair_files == [Path(pairs_file), round_2_pairs]
+    mined = read_pairs(round_2_pairs)
+    assert all(p.judge["round"] == 2 for p in mined)
+    old, new = read_pairs(pairs_file), mined
+    assert len(trainer.train_dataset) == len(old) + len(new)
+    assert trainer.train_dataset["chosen"] == [p.row()["chosen"] for p in old + new]
+    assert "ref" not in trainer.model.peft_config and not any(".ref." in n for n, _ in trainer.model.named_parameters())
+    assert all(not torch.equal(p, torch.zeros_like(p)) for n, p in trainer.model.named_parameters() if "lora_B" in n)
 
 
 def test_a_curriculum_orders_the_pairs_by_persona_difficulty(tiny_model_dir, pairs_file, tmp_path):

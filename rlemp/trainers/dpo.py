@@ -1,8 +1,9 @@
 """DPO of a LoRA adapter on preference pairs mined from the policy's own replies (:mod:`rlemp.preferences`).
 
-TRL's ``DPOTrainer`` with the recipe's LoRA config; the reference is the base model with the adapter disabled.
-:func:`train` runs the recipe's ``rounds`` of mine -> train -> evaluate on one adapter (how and why: the DPO
-section of ``docs/training.md``).
+TRL's ``DPOTrainer`` with the recipe's LoRA config. :func:`train` runs the recipe's ``rounds`` of mine -> train ->
+evaluate on one adapter, iteratively: round R trains on the pairs of rounds 1..R against the policy of round R-1
+as reference (TRL's ``ref`` adapter), so that a round builds on the last instead of being pulled back to the
+base (how and why, with the measurements: the DPO section of ``docs/training.md``).
 """
 
 from __future__ import annotations
@@ -13,16 +14,20 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import torch
 from trl import DPOTrainer
+from trl.trainer.utils import hash_module
 
 from rlemp.configs import RlempArguments, RlempDPOConfig
 from rlemp.errors import RlempError
-from rlemp.preferences import mine_preferences, pairs_dataset, write_pairs
+from rlemp.preferences import mine_preferences, pairs_dataset, read_pairs, write_pairs
 from rlemp.trainers.common import Parts, evaluate_policy, generation_settings
 
 logger = logging.getLogger(__name__)
 
 ROUNDS_FILE = "rounds.json"
+REFERENCE_ADAPTER = "ref"  # when a PEFT model has an adapter of this name, TRL's DPOTrainer scores the reference with it
+POLICY_ADAPTER = "default"
 ROUND_SUMMARY = ("sentient_score", "success_rate", "failure_rate", "mean_turns", "n_personas", "n_dropped")
 
 
@@ -77,13 +82,44 @@ class PairMiner:
 
 
 class EmotionDPOTrainer(DPOTrainer):
-    """``DPOTrainer`` that can switch to another round's pairs, and orders pairs by a persona curriculum."""
+    """``DPOTrainer`` that can switch to the pairs of several rounds and move its reference to the current policy,
+    and orders pairs by a persona curriculum.
+
+    With ``rounds > 1`` the PEFT model gets a frozen second adapter named ``ref``, a copy of the policy's: TRL
+    then computes the reference log-probs with it instead of disabling the adapter. Round 1's copy is of the
+    fresh adapter (LoRA B = 0: the base model exactly); :meth:`sync_reference` moves it to the current policy."""
 
     def __init__(self, *args, miner: PairMiner, first_pairs: Path, curriculum=None, **kwargs):
-        self.miner, self.first_pairs, self.curriculum = miner, first_pairs, curriculum
+        self.miner, self.curriculum = miner, curriculum
+        self.pair_files = [first_pairs]
         super().__init__(*args, **kwargs)
         if curriculum is not None:
             self.add_callback(curriculum.callback())
+        if self.args.rounds > 1:
+            self.model.add_adapter(REFERENCE_ADAPTER, self.model.peft_config[POLICY_ADAPTER])
+            self.sync_reference()
+
+    def sync_reference(self) -> None:
+        """Copy the policy adapter's weights into the frozen ``ref`` adapter (the same on every process)."""
+        model = self.accelerator.unwrap_model(self.model)
+        params = dict(model.named_parameters())
+        copied = 0
+        with torch.no_grad():
+            for name, param in params.items():
+                if f".{REFERENCE_ADAPTER}." in name:
+                    param.requires_grad_(False)
+                    param.copy_(params[name.replace(f".{REFERENCE_ADAPTER}.", f".{POLICY_ADAPTER}.")])
+                    copied += 1
+        if not copied:
+            raise RlempError("dpo rounds: the model has no reference adapter to move to the current policy")
+        if self.args.precompute_ref_log_probs:  # TRL keys its cache of reference log-probs on this hash
+            self._precompute_model_hash = hash_module(model)
+
+    def drop_reference(self) -> None:
+        """Remove the ``ref`` adapter (after the last round), so that only the policy adapter is saved."""
+        model = self.accelerator.unwrap_model(self.model)
+        if REFERENCE_ADAPTER in model.peft_config:
+            model.delete_adapter(REFERENCE_ADAPTER)
 
     def _get_train_sampler(self, dataset=None):
         """With a curriculum: pairs in the order of their personas' difficulty, one schedule step per batch."""
@@ -104,13 +140,14 @@ class EmotionDPOTrainer(DPOTrainer):
         self.curriculum.current = CurriculumSampler(schedule, batch, max(1, -(-len(ranks) // batch)))
         return self.curriculum.current
 
-    def use_pairs(self, path: Path) -> None:
-        """Train on another pairs file from now on, with a fresh optimizer (``Trainer.train`` rebuilds the LR
-        schedule)."""
-        dataset = self._prepare_dataset(pairs_dataset(path), self.processing_class, self.args, "train")
+    def use_pairs(self, paths: list[Path]) -> None:
+        """Train on these pairs files (concatenated) from now on, with a fresh optimizer (``Trainer.train``
+        rebuilds the LR schedule); with precomputed reference log-probs, those of the current reference."""
+        dataset = self._prepare_dataset(pairs_dataset(*paths), self.processing_class, self.args, "train")
         if self.args.precompute_ref_log_probs:
             batch = self.args.precompute_ref_batch_size or self.args.per_device_train_batch_size
             dataset = self._precompute_ref_logps(dataset, "train", batch)
+        self.pair_files = list(paths)
         self.train_dataset = dataset
         self.optimizer = None
 
@@ -138,24 +175,30 @@ def make_trainer(parts: Parts, args: RlempArguments, training_args: RlempDPOConf
 def train(trainer: EmotionDPOTrainer, parts: Parts, args: RlempArguments, resume_from_checkpoint=None) -> int:
     """The recipe's rounds of (mine ->) train -> evaluate on one adapter; returns the steps of every round.
 
-    Round R > 1 mines with the current adapter first. Each round's record goes to ``OUTPUT_DIR/rounds.json``, its
-    evaluation to ``OUTPUT_DIR/round-R/eval``; a round stopped early (a signal) ends the run."""
+    Round R > 1 mines fresh pairs with the current adapter into ``OUTPUT_DIR/round-R/pairs.jsonl``, moves the
+    reference to the current adapter, and trains on the pairs of rounds 1..R. Each round's record goes to
+    ``OUTPUT_DIR/rounds.json``, its evaluation to ``OUTPUT_DIR/round-R/eval``; a round stopped early (a signal)
+    ends the run."""
     config = trainer.args
     if config.rounds > 1 and resume_from_checkpoint:
         raise RlempError("--resume works with rounds: 1 only (each round of an iterative run starts afresh)")
     records: list[dict[str, Any]] = []
     history: list[dict[str, Any]] = []
     steps = 0
-    pairs = trainer.first_pairs
     for number in range(1, config.rounds + 1):
         if number > 1:
-            pairs = trainer.miner(trainer.accelerator.unwrap_model(trainer.model), number)
-            trainer.use_pairs(pairs)
+            fresh = trainer.miner(trainer.accelerator.unwrap_model(trainer.model), number)
+            trainer.sync_reference()
+            trainer.use_pairs([*trainer.pair_files, fresh])
         with round_output_dir(config, number):
             output = trainer.train(resume_from_checkpoint=resume_from_checkpoint)
         history += [{**row, "round": number} for row in trainer.state.log_history]
         steps += trainer.state.global_step
-        records.append({"round": number, "pairs": str(pairs), "n_pairs": len(trainer.train_dataset),
+        records.append({"round": number, "pairs": str(trainer.pair_files[-1]),
+                        "n_pairs": len(read_pairs(trainer.pair_files[-1])),
+                        "train_pairs": [str(path) for path in trainer.pair_files],
+                        "n_train_pairs": len(trainer.train_dataset),
+                        "reference": "base model" if number == 1 else f"round {number - 1}",
                         "steps": trainer.state.global_step, "train_loss": output.training_loss,
                         "eval": evaluate_round(trainer, parts, args, number)})
         if trainer.accelerator.is_main_process:
@@ -164,6 +207,7 @@ def train(trainer: EmotionDPOTrainer, parts: Parts, args: RlempArguments, resume
             path.write_text(json.dumps(records, indent=2) + "\n", encoding="utf-8")
         if trainer.state.global_step < trainer.state.max_steps:
             break
+    trainer.drop_reference()
     trainer.state.log_history = history
     return steps
 
