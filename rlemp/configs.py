@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional, Union
 
-from rlemp.errors import RlempError
+from rlemp.errors import RlempError, printable
 from rlemp.files import read_mapping
 from rlemp.paths import EVAL_PERSONAS, TRAIN_PERSONAS, in_checkout, resolve_data_path
 
@@ -476,7 +476,7 @@ def _check_known_fields(recipe: dict[str, Any], classes: tuple, where: str) -> N
         if key not in known:
             close = difflib.get_close_matches(str(key), known, n=1)
             hint = f" (did you mean '{close[0]}'?)" if close else ""
-            raise RlempError(f"{where}: unknown field '{key}'{hint}")
+            raise RlempError(f"{where}: unknown field '{printable(str(key))}'{hint}")
 
 
 # Fields that count samples or steps per batch: 0 or less cannot train (and some make TRL divide by zero).

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Optional
 
-from rlemp.errors import InputError, RlempError
+from rlemp.errors import InputError, RlempError, printable
 from rlemp.files import read_mapping
 
 Status = Literal["ok", "warn", "fail"]
@@ -282,7 +282,7 @@ def accelerate_config_errors(path: str | Path) -> list[str]:
     errors = []
     for key in data:
         if key not in fields and key not in LEGACY_ACCELERATE_KEYS:
-            errors.append(f"{path}: unknown field '{key}'{_did_you_mean(str(key), fields)}")
+            errors.append(f"{path}: unknown field '{printable(str(key))}'{_did_you_mean(str(key), fields)}")
     choices = {"compute_environment": [e.value for e in ComputeEnvironment],
                "distributed_type": [e.value for e in DistributedType],
                "mixed_precision": [e.value for e in PrecisionType]}
@@ -347,8 +347,11 @@ def _deepspeed_errors(path: Path, data: dict[str, Any]) -> list[str]:
             errors.append(f"{path}: field 'deepspeed_config.{key}': expected one of {', '.join(DEEPSPEED_OFFLOAD)}, "
                           f"got {ds[key]!r}")
     config_file = ds.get("deepspeed_config_file")
-    if config_file and not (path.parent / config_file).is_file() and not Path(config_file).is_file():
-        errors.append(f"{path}: field 'deepspeed_config.deepspeed_config_file': {config_file} does not exist")
+    if config_file is not None and not isinstance(config_file, str):
+        errors.append(f"{path}: field 'deepspeed_config.deepspeed_config_file': expected a path, got {config_file!r}")
+    elif config_file and not (path.parent / config_file).is_file() and not Path(config_file).is_file():
+        errors.append(f"{path}: field 'deepspeed_config.deepspeed_config_file': {printable(config_file)} does not "
+                      "exist")
     return errors
 
 

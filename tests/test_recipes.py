@@ -186,3 +186,9 @@ def test_rewards_and_curriculum_given_as_json_on_the_command_line(tmp_path):
         "rewards: expected a list, got {'name': 'safety'}")
     assert one_line_error(recipe + ["--rewards", "[{"]).endswith("rewards: not valid JSON (Expecting property name "
                                                                  "enclosed in double quotes)")
+
+
+def test_a_key_holding_line_breaks_gives_a_one_line_error(tmp_path):
+    path = tmp_path / "breaks.yaml"
+    path.write_bytes(b"? '\n\n  x'\n: null\nalgorithm: grpo\n")  # YAML folds the quoted key to "\nx"
+    assert one_line_error(["--config", str(path)]) == f"{path}: unknown field '\\nx'"
