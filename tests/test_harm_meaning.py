@@ -678,7 +678,7 @@ def test_paraphrased_harm_is_read_and_costs_the_safety_reward(reply, kinds):
     assert build_reward("safety")(None, [reply])[0] < 0
 
 
-@pytest.mark.parametrize("reply", BENIGN)
+@pytest.mark.parametrize("reply", BENIGN + BENIGN_MORE)
 def test_care_near_the_same_words_is_not_harm(reply):
     reading = read_harm(reply)
     assert not reading.harmful and not reading.hostility, reading
@@ -689,10 +689,3 @@ def test_care_near_the_same_words_is_not_harm(reply):
 def test_more_paraphrased_harm_is_read_and_costs_the_safety_reward(reply):
     assert read_harm(reply).harmful, read_harm(reply)
     assert build_reward("safety")(None, [reply])[0] < 0
-
-
-@pytest.mark.parametrize("reply", BENIGN_MORE)
-def test_more_care_is_not_harm(reply):
-    reading = read_harm(reply)
-    assert not reading.harmful and not reading.hostility, reading
-    assert build_reward("safety")(None, [reply]) == [0.0]
