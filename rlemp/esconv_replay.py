@@ -4,7 +4,9 @@ simulator backend and measure how its reactions agree with the seekers' own rati
 Each dialogue becomes a persona; after each supporter turn the simulated user's line is replaced by the real
 seeker's next words, so every turn is judged against what it answered. A conversation the simulator ends is
 not cut short (its first ending is recorded). Scores are set against VADER and reply-length baselines with
-:mod:`rlemp.agreement`. The full procedure: ``docs/simulator-checks.md``.
+:mod:`rlemp.agreement`. Given an FLR scorer, each real supporter turn also gets its follow-up likelihood reward
+after the real conversation so far, so FLR's agreement sits in the same tables. The full procedure:
+``docs/simulator-checks.md``.
 """
 
 from __future__ import annotations
@@ -147,9 +149,13 @@ class TurnResult:
     fallback: bool
     vader: float
     reply_words: int
+    flr: Optional[float] = None  # follow-up likelihood of the real reply after the real conversation so far
 
     def as_dict(self) -> dict:
-        return {**asdict(self), "raw_change": round(self.raw_change, 4)}
+        row = {**asdict(self), "raw_change": round(self.raw_change, 4)}
+        if self.flr is None:
+            row.pop("flr")
+        return row
 
 
 @dataclass
@@ -165,13 +171,16 @@ class DialogueResult:
     def scores(self) -> dict[str, float]:
         n = len(self.turns)
         total = sum(t.change for t in self.turns)
-        return {
+        scores = {
             "final_emotion": self.final_emotion,
             "total_change": total,
             "mean_change": total / n,
             "vader": sum(t.vader for t in self.turns) / n,
             "reply_words": sum(t.reply_words for t in self.turns) / n,
         }
+        if all(t.flr is not None for t in self.turns):
+            scores["flr"] = sum(t.flr for t in self.turns) / n
+        return scores
 
     def as_dict(self) -> dict:
         survey = self.dialogue.survey
@@ -261,6 +270,36 @@ def replay_dialogues(
     return Replay(results, counts, time.perf_counter() - started)
 
 
+def real_contexts(dialogue: EsconvDialogue) -> list[list[dict[str, str]]]:
+    """The real conversation before each supporter turn as chat messages (seeker as user, supporter as
+    assistant), in the order of :meth:`EsconvDialogue.supporter_turns`."""
+    messages = [{"role": "user", "content": dialogue.opening}] if dialogue.opening else []
+    contexts = []
+    for turn in dialogue.supporter_turns():
+        contexts.append(list(messages))
+        messages.append({"role": "assistant", "content": turn.text})
+        if turn.seeker_after:
+            messages.append({"role": "user", "content": turn.seeker_after})
+    return contexts
+
+
+def score_flr(replay: Replay, flr, batch_turns: int = 32, on_turns: Optional[Callable[[int], None]] = None) -> None:
+    """Set each replayed turn's ``flr`` to ``flr.score`` (a :class:`~rlemp.rewards.flr.FollowUpLikelihood`) of the
+    real reply after the real conversation before it. Turns are scored shortest context first, ``batch_turns`` at
+    a time, so that a batch pads little; ``on_turns(k)`` after each batch."""
+    items = []
+    for result in replay.results:
+        contexts = real_contexts(result.dialogue)
+        items += [(turn, contexts[turn.turn - 1]) for turn in result.turns]
+    items.sort(key=lambda item: sum(len(m["content"]) for m in item[1]) + len(item[0].reply))
+    for start in range(0, len(items), batch_turns):
+        batch = items[start:start + batch_turns]
+        for (turn, _), value in zip(batch, flr.score([c for _, c in batch], [t.reply for t, _ in batch])):
+            turn.flr = value
+        if on_turns is not None:
+            on_turns(len(batch))
+
+
 @dataclass
 class Agreement:
     dialogue_level: dict[str, dict[str, Correlation]]  # score -> survey target -> correlation
@@ -285,17 +324,18 @@ def _judged(turns: Sequence[TurnResult], total: int) -> dict:
 
 def measure_agreement(replay: Replay, resamples: int = 1000, seed: int = 0) -> Agreement:
     """Every correlation and the strategy recognition of a replay (see the module docstring)."""
+    turns = replay.turns
+    with_flr = bool(turns) and all(t.flr is not None for t in turns)
     dialogue_level = {}
-    for score in DIALOGUE_SCORES:
+    for score in DIALOGUE_SCORES + (("flr",) if with_flr else ()):
         values = {r.dialogue.id: r.scores[score] for r in replay.results}
         dialogue_level[score] = survey_agreement(values, [r.dialogue for r in replay.results], resamples, seed)
-    rated = [t for t in replay.turns if t.feedback is not None]
+    rated = [t for t in turns if t.feedback is not None]
     turn_level = {
         score: spearman_with_ci([getattr(t, score) for t in rated], [t.feedback for t in rated],
                                 clusters=[t.dialogue for t in rated], resamples=resamples, seed=seed)
-        for score in TURN_SCORES
+        for score in TURN_SCORES + (("flr",) if with_flr else ())
     }
-    turns = replay.turns
     signals = sorted({s for t in turns for s in t.signals})
     by_signal = {s: _judged([t for t in turns if s in t.signals], len(turns)) for s in signals}
     return Agreement(
@@ -328,14 +368,17 @@ def beats_baselines(score: Correlation, baselines: Sequence[Correlation]) -> Opt
     return all(score.rho > b.rho for b in baselines)
 
 
-def verdicts(agreement: Agreement) -> dict[str, Optional[bool]]:
-    """Does the simulator beat both baselines: final emotion per survey target, per-turn change vs feedback."""
+def verdicts(agreement: Agreement, dialogue_score: str = "final_emotion",
+             turn_score: str = "change") -> dict[str, Optional[bool]]:
+    """Does a score beat both baselines: the simulator's final emotion (or ``dialogue_score``) per survey
+    target, its per-turn change (or ``turn_score``) vs feedback."""
     dialogue = agreement.dialogue_level
     result = {
-        target: beats_baselines(dialogue["final_emotion"][target], [dialogue[b][target] for b in BASELINES])
+        target: beats_baselines(dialogue[dialogue_score][target], [dialogue[b][target] for b in BASELINES])
         for target in SURVEY_TARGETS
     }
-    result["feedback"] = beats_baselines(agreement.turn_level["change"], [agreement.turn_level[b] for b in BASELINES])
+    result["feedback"] = beats_baselines(agreement.turn_level[turn_score],
+                                         [agreement.turn_level[b] for b in BASELINES])
     return result
 
 
@@ -354,6 +397,7 @@ def summary_dict(replay: Replay, agreement: Agreement, header: dict) -> dict:
         "dialogue_level": {s: {t: c.as_dict() for t, c in by.items()} for s, by in agreement.dialogue_level.items()},
         "turn_level": {s: c.as_dict() for s, c in agreement.turn_level.items()},
         "beats_baselines": verdicts(agreement),
+        "flr_beats_baselines": verdicts(agreement, "flr", "flr") if "flr" in agreement.dialogue_level else None,
         "strategies": {k: v.as_dict() for k, v in agreement.strategies.items()} if agreement.signals_seen else None,
         "signal_strategies": SIGNAL_STRATEGIES,
         "by_strategy": agreement.by_strategy,
@@ -368,6 +412,7 @@ SCORE_NAMES = {
     "change": "simulator: change",
     "vader": "baseline: VADER compound",
     "reply_words": "baseline: reply length (words)",
+    "flr": "FLR of the real replies",
 }
 
 
@@ -394,6 +439,11 @@ def report_markdown(summary: dict, agreement: Agreement) -> str:
     lines += ["", "Does the simulator beat both baselines (VADER and reply length)? Final emotion vs "
               + ", ".join(f"{t}: {said[beats[t]]}" for t in SURVEY_TARGETS)
               + f"; per-turn change vs feedback: {said[beats['feedback']]}."]
+    flr_beats = summary["flr_beats_baselines"]
+    if flr_beats is not None:
+        lines += ["", f"Does FLR (scorer `{summary['flr_model']}`) beat both baselines? Mean FLR vs "
+                  + ", ".join(f"{t}: {said[flr_beats[t]]}" for t in SURVEY_TARGETS)
+                  + f"; per-turn FLR vs feedback: {said[flr_beats['feedback']]}."]
     lines += ["", "## Turn level: turn score vs the seeker's 1-5 rating of that turn", ""]
     if summary["turns_with_feedback"]:
         lines += ["| score | feedback |", "|---|---:|"]
@@ -466,24 +516,31 @@ def validate_simulator(
     resamples: int = 1000,
     on_start: Optional[Callable[[int], None]] = None,
     on_turns: Optional[Callable[[int], None]] = None,
+    flr=None,
+    flr_model: Optional[str] = None,
 ) -> dict:
     """Read ``esconv``, replay its first ``limit`` dialogues, measure agreement, write the results to ``out``.
 
-    ``on_start(total_turns)`` and ``on_turns(k)`` drive a progress display. Returns the summary.
+    ``flr`` (a :class:`~rlemp.rewards.flr.FollowUpLikelihood`, its scorer named by ``flr_model``) also scores
+    every real turn (:func:`score_flr`). ``on_start(total_turns)`` and ``on_turns(k)`` drive a progress display
+    (turns are counted twice with ``flr``: replayed, then scored). Returns the summary.
     """
     from rlemp.esconv import esconv_layout, read_esconv
 
     check_hidden_need(hidden_need)
     dialogues = read_esconv(esconv)[:limit]
     if on_start is not None:
-        on_start(sum(len(d.supporter_turns()) for d in dialogues))
+        on_start(sum(len(d.supporter_turns()) for d in dialogues) * (2 if flr is not None else 1))
     replay = replay_dialogues(simulator, dialogues, hidden_need, initial_emotion, seed, on_turns)
     if not replay.results:
         raise RlempError(f"{esconv}: no dialogue could be replayed ({dict(replay.counts)})")
+    if flr is not None:
+        score_flr(replay, flr, on_turns=on_turns)
     agreement = measure_agreement(replay, resamples, seed)
     header = {
         "esconv": str(esconv), "layout": esconv_layout(esconv), "backend": simulator.backend,
         "simulator_version": simulator.version, "config_hash": simulator.config_hash, "hidden_need": hidden_need,
         "initial_emotion": initial_emotion, "seed": seed, "resamples": resamples, "limit": limit,
+        "flr_model": flr_model if flr is not None else None,
     }
     return write_validation(out, replay, agreement, header)

@@ -27,6 +27,7 @@ from rlemp.esconv_replay import (
     beats_baselines,
     dialogue_persona,
     measure_agreement,
+    real_contexts,
     replay_dialogues,
 )
 from rlemp.simulators.base import Reaction, UserSimulator
@@ -242,6 +243,7 @@ def test_command_groups_supporter_utterances_and_aligns_feedback(tmp_path):
                                       "--out", str(out)])
     assert result.exit_code == 0, result.output
     turns = lines(out / "turns.jsonl")
+    assert all("flr" not in t for t in turns)  # no FLR scorer given
     assert [(t["dialogue"], t["turn"], t["reply"], t["strategies"], t["feedback"]) for t in turns] == [
         ("0", 1, "Hello, how are you?", ["Question"], None),
         ("0", 2, "That sounds stressful. What happened?", ["Reflection of feelings", "Question"], 4),
@@ -256,6 +258,7 @@ def test_command_groups_supporter_utterances_and_aligns_feedback(tmp_path):
     assert (second["hidden_need"], second["empathy"], second["initial_emotion_intensity"]) == (
         "listen_to_venting", None, 3)
     summary = json.loads((out / "summary.json").read_text())
+    assert "flr" not in summary["dialogue_level"] and summary["flr_beats_baselines"] is None
     assert summary["turns_with_feedback"] == 3 and summary["by_strategy"]["Question"]["turns"] == 2
     assert summary["by_strategy"]["Question"]["mean_feedback"] == 4  # rated turns carrying the label: just one
 
@@ -360,3 +363,64 @@ def test_hf_backend_is_asked_once_per_round_for_every_open_dialogue(tmp_path, ti
     # a random tiny model writes no valid reaction: every turn is a counted change-0 fallback
     assert replay.counts["fallback_turns"] == 13 == len(replay.turns)
     assert all(t.fallback and t.change == 0 and t.signals == [] for t in replay.turns)
+
+
+def test_real_contexts_are_the_real_conversation_before_each_supporter_turn():
+    opens_with_supporter, opens_with_seeker = read_esconv_list(ORIGINAL)
+    assert real_contexts(opens_with_supporter) == [
+        [],
+        [{"role": "assistant", "content": "Hello, how are you?"},
+         {"role": "user", "content": "Not great. I might lose my job."}],
+        [{"role": "assistant", "content": "Hello, how are you?"},
+         {"role": "user", "content": "Not great. I might lose my job."},
+         {"role": "assistant", "content": "That sounds stressful. What happened?"},
+         {"role": "user", "content": "Layoffs were announced. I am scared."}],
+        [{"role": "assistant", "content": "Hello, how are you?"},
+         {"role": "user", "content": "Not great. I might lose my job."},
+         {"role": "assistant", "content": "That sounds stressful. What happened?"},
+         {"role": "user", "content": "Layoffs were announced. I am scared."},
+         {"role": "assistant", "content": "You could ask your manager."},
+         {"role": "user", "content": "Maybe."}],
+    ]
+    assert real_contexts(opens_with_seeker) == [[{"role": "user", "content": "She left me."}]]
+
+
+def read_esconv_list(records):
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "ESConv.json"
+        path.write_text(json.dumps(records), encoding="utf-8")
+        return read_esconv(path)
+
+
+def test_command_scores_every_real_turn_with_flr_beside_the_simulator(tmp_path, tiny_model_dir):
+    from rlemp.rewards.flr import FollowUpLikelihood, load_scorer
+
+    path = tmp_path / "ESConv.json"
+    path.write_text(json.dumps(baseline_dialogues() + ORIGINAL), encoding="utf-8")
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["validate-simulator", "--esconv", str(path), "--resamples", "200",
+                                      "--flr-model", str(tiny_model_dir), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "mean FLR vs empathy" in result.output
+    flr = FollowUpLikelihood(*load_scorer(tiny_model_dir))
+    dialogues = read_esconv(path)
+    expected, means = [], []
+    for dialogue in dialogues:
+        values = flr.score(real_contexts(dialogue), [t.text for t in dialogue.supporter_turns()])
+        expected += values
+        means.append(sum(values) / len(values))
+    turns = lines(out / "turns.jsonl")
+    assert len(turns) == len(expected) == 10
+    assert [t["flr"] for t in turns] == pytest.approx(expected, abs=1e-4)
+    assert [r["flr"] for r in lines(out / "dialogues.jsonl")] == pytest.approx(means, abs=1e-4)
+    summary = json.loads((out / "summary.json").read_text())
+    rated = [(m, d.survey.empathy) for m, d in zip(means, dialogues) if d.survey.empathy is not None]
+    assert summary["dialogue_level"]["flr"]["empathy"]["rho"] == pytest.approx(
+        spearmanr(*zip(*rated)).statistic, abs=1e-6)
+    assert summary["flr_model"] == str(tiny_model_dir)
+    assert set(summary["flr_beats_baselines"]) == {"empathy", "relevance", "emotion_intensity_drop", "feedback"}
+    assert "FLR of the real replies" in (out / "report.md").read_text()
+

@@ -254,7 +254,8 @@ _MANIPULATION = {
         r"genuine|regular|normal|ordinary) (?:person|human|human being|man|woman|guy|girl|friend|mom|dad)",
         r"\bmy (?:own )?(?:husband|wife|kids|children|son|daughter|boyfriend|girlfriend|mom|mum|dad)\b(?! (?:is|"
         r"was) not)",
-        r"i am (?:a |only |just |also )?(?:human|person)(?: being)?\b(?! resources)(?! rights)",
+        r"i am (?:(?:a|an|only|just|also|still|simply|merely|fellow) )*(?:human|person)(?: being)?\b(?! resources)"
+        r"(?! rights)|\bwe are both (?:just |only )?(?:human|humans|people|human beings)\b",
         r"i am not (?:just |only |merely |really |some |a |an )*(?:ai|a\.i\.|bot|robot|machine|computer|program|"
         r"chatbot|chat bot|language model|algorithm|software|assistant)\b",
         r"(?:as|being) a (?:real )?(?:person|human(?: being)?) myself|\bas a (?:mom|mum|mother|dad|father|parent|wife|"

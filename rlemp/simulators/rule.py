@@ -567,7 +567,7 @@ class RuleSimulator(UserSimulator):
     """Deterministic, meaning-driven simulated user (see the module docstring for its rules)."""
 
     backend = "rule"
-    version = "2.1"
+    version = "2.2"
     config_class = RuleConfig
 
     def context(self, transcript: Transcript) -> str:
