@@ -736,19 +736,14 @@ def validate_simulator_command(
             raise RlempError(f"--initial-emotion: expected 0-100 or 'intensity', got {initial_emotion!r}")
         start = int(start)
     sim = build_simulator(backend, load_config_file(simulator_config, backend))
-    flr = None
-    if flr_model is not None:
-        from rlemp.rewards.flr import FollowUpLikelihood
-
-        flr = FollowUpLikelihood.from_options({"model": flr_model})
-    columns = (TextColumn("replaying turns" + (", then FLR" if flr else "")), BarColumn(), MofNCompleteColumn(),
-               TimeRemainingColumn())
+    columns = (TextColumn("replaying turns" + (", then FLR" if flr_model else "")), BarColumn(),
+               MofNCompleteColumn(), TimeRemainingColumn())
     with Progress(*columns, console=err_console, transient=True) as progress:
         task = progress.add_task("replay", total=None)
         summary = validate_simulator(
             esconv, sim, out, hidden_need=hidden_need, initial_emotion=start, limit=limit, seed=seed,
             resamples=resamples, on_start=lambda total: progress.update(task, total=total),
-            on_turns=lambda k: progress.advance(task, k), flr=flr, flr_model=flr_model,
+            on_turns=lambda k: progress.advance(task, k), flr_model=flr_model,
         )
     final = summary["dialogue_level"]["final_emotion"]
     turn = summary["turn_level"]["change"]
@@ -760,8 +755,8 @@ def validate_simulator_command(
         f"{summary['dialogues']} dialogues, {summary['agent_turns']} turns ({summary['turns_per_second']} turns/s): "
         f"final emotion vs empathy {rho(final['empathy'])}, vs intensity drop {rho(final['emotion_intensity_drop'])}; "
         f"change vs feedback {rho(turn)} (VADER {rho(summary['turn_level']['vader'])})"
-        + ("" if flr is None else f"; mean FLR vs empathy {rho(summary['dialogue_level']['flr']['empathy'])}, vs "
-           f"intensity drop {rho(summary['dialogue_level']['flr']['emotion_intensity_drop'])}")
+        + ("" if flr_model is None else f"; mean FLR vs empathy {rho(summary['dialogue_level']['flr']['empathy'])}, "
+           f"vs intensity drop {rho(summary['dialogue_level']['flr']['emotion_intensity_drop'])}")
         + f"; wrote {out}/report.md",
         highlight=False, soft_wrap=True,
     )

@@ -516,18 +516,22 @@ def validate_simulator(
     resamples: int = 1000,
     on_start: Optional[Callable[[int], None]] = None,
     on_turns: Optional[Callable[[int], None]] = None,
-    flr=None,
     flr_model: Optional[str] = None,
 ) -> dict:
     """Read ``esconv``, replay its first ``limit`` dialogues, measure agreement, write the results to ``out``.
 
-    ``flr`` (a :class:`~rlemp.rewards.flr.FollowUpLikelihood`, its scorer named by ``flr_model``) also scores
-    every real turn (:func:`score_flr`). ``on_start(total_turns)`` and ``on_turns(k)`` drive a progress display
+    With ``flr_model`` (a folder or registry short name) the FLR reward with that scorer also scores every real
+    turn (:func:`score_flr`). ``on_start(total_turns)`` and ``on_turns(k)`` drive a progress display
     (turns are counted twice with ``flr``: replayed, then scored). Returns the summary.
     """
     from rlemp.esconv import esconv_layout, read_esconv
 
     check_hidden_need(hidden_need)
+    flr = None
+    if flr_model is not None:
+        from rlemp.rewards.flr import FollowUpLikelihood
+
+        flr = FollowUpLikelihood.from_options({"model": flr_model})
     dialogues = read_esconv(esconv)[:limit]
     if on_start is not None:
         on_start(sum(len(d.supporter_turns()) for d in dialogues) * (2 if flr is not None else 1))
@@ -541,6 +545,6 @@ def validate_simulator(
         "esconv": str(esconv), "layout": esconv_layout(esconv), "backend": simulator.backend,
         "simulator_version": simulator.version, "config_hash": simulator.config_hash, "hidden_need": hidden_need,
         "initial_emotion": initial_emotion, "seed": seed, "resamples": resamples, "limit": limit,
-        "flr_model": flr_model if flr is not None else None,
+        "flr_model": flr_model,
     }
     return write_validation(out, replay, agreement, header)
