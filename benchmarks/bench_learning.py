@@ -3,6 +3,7 @@
     python benchmarks/bench_learning.py                  # tiny model, 3 seeds, every method (an hour or more on 2 cores)
     python benchmarks/bench_learning.py --smoke          # tiny sizes, one seed: checks that everything runs
     python benchmarks/bench_learning.py --methods grpo,ppo --seeds 0,1,2 --budget 320
+    python benchmarks/bench_learning.py --model smollm2-135m-instruct --methods grpo,ppo   # a real chat model
 
 From the demo's SFT warm start (``rlemp demo``'s stages 1-2, built once into ``WORK/sft``, or ``--base DIR``),
 every method trains through the public entry (``scripts/train.py --config RECIPE`` with overrides, one
@@ -14,6 +15,11 @@ not counted). Every adapter, and its checkpoint at half the budget (the curve), 
 on the eval personas at ``--eval-turns`` (8: the evaluation's full length, longer than any training
 conversation) with one evaluation seed for all, so that every score is paired with the SFT base's on the same
 personas and seed.
+
+``--model NAME`` runs the same comparison on a real chat model (a registry short name, pulled when needed, or a
+model folder): it is its own warm start (no SFT), every method uses the model's recipes
+(``recipes/<model>/``, named after its hub id), and the sizes shrink to what a CPU affords (``SIZES["model"]``:
+64 conversations per run, 16 eval personas x 4 turns of at most 48 tokens).
 
 Writes ``WORK/results.jsonl`` (one row per evaluated adapter), ``WORK/learning.md`` (the table: held-out
 sentient score mean and spread over the training seeds, gain over the base, success and failure rates, training
@@ -86,12 +92,15 @@ class Size:
     eval_turns: int
     eval_personas: int | None  # None: all
     dpo_steps: int | None  # DPO optimizer steps per round; None: the recipe's (one epoch over the round's pairs)
+    eval_tokens: int | None = None  # tokens per evaluated agent turn; None: ``rlemp eval``'s default
     overrides: dict[str, tuple[str, ...]] = field(default_factory=dict)  # per algorithm, for every run
 
 
 SIZES = {
     "full": Size("small", "default", budget=128, seeds=(0, 1, 2), eval_turns=8, eval_personas=None,
                  dpo_steps=None),
+    "model": Size("", "", budget=64, seeds=(0, 1, 2), eval_turns=4, eval_personas=16, dpo_steps=None,
+                  eval_tokens=48),
     "smoke": Size("tiny", "smoke", budget=8, seeds=(0,), eval_turns=2, eval_personas=2, dpo_steps=1, overrides={
         "grpo": ("--per_device_train_batch_size", "4", "--max_turns", "1"),
         "ppo": ("--rollouts_per_step", "4", "--per_device_train_batch_size", "2", "--num_ppo_epochs", "1",
@@ -104,8 +113,23 @@ SIZES = {
 # --- the warm start ------------------------------------------------------------------------------------------
 
 
+def model_recipes(model: str) -> tuple[Path, Path]:
+    """A real chat model's folder (a registry short name is pulled first) and its recipe folder,
+    ``recipes/<last part of its hub id>/`` (for a folder not named after a registry model: its own name)."""
+    from rlemp.models import REGISTRY, pull
+
+    folder = Path(model)
+    entry = REGISTRY.get(folder.name.lower())  # a short name, or a folder it was pulled into
+    if entry is not None and not folder.is_dir():
+        folder = pull(entry.name)
+    recipes = REPO_ROOT / "recipes" / (entry.hub_id if entry is not None else folder.name).split("/")[-1]
+    if not (recipes / "grpo.yaml").is_file():
+        raise SystemExit(f"--model {model}: no recipes for it in {recipes}")
+    return folder.resolve(), recipes
+
+
 def warm_start(work: Path, size: Size, base: Path | None) -> Path:
-    """The SFT model every method starts from: ``base`` when given, else the demo's stages 1-2 built once."""
+    """The model every method starts from: ``base`` when given, else the demo's stages 1-2 built once."""
     if base is not None:
         if not (base / "config.json").is_file():
             raise SystemExit(f"--base {base}: not a model folder (no config.json)")
@@ -145,10 +169,11 @@ def conversations_per_step(recipe: dict[str, Any], overrides: Sequence[str] = ()
     return int(recipe["per_device_train_batch_size"]) * int(recipe.get("gradient_accumulation_steps", 1))
 
 
-def train_command(method: Method, sft: Path, out: Path, seed: int, size: Size, extra: Sequence[str] = ()) -> list[str]:
-    """``scripts/train.py`` with the recipe and this benchmark's overrides (budget, seed, checkpoints), then
-    ``extra`` (``--train-args``)."""
-    recipe_path = RECIPES / method.recipe
+def train_command(method: Method, sft: Path, out: Path, seed: int, size: Size, extra: Sequence[str] = (),
+                  recipes: Path = RECIPES) -> list[str]:
+    """``scripts/train.py`` with the recipe from ``recipes`` and this benchmark's overrides (budget, seed,
+    checkpoints), then ``extra`` (``--train-args``)."""
+    recipe_path = recipes / method.recipe
     recipe = read_yaml(recipe_path)
     argv = [sys.executable, str(REPO_ROOT / "scripts" / "train.py"), "--config", str(recipe_path),
             "--model_name_or_path", str(sft), "--output_dir", str(out), "--seed", str(seed),
@@ -167,7 +192,8 @@ def train_command(method: Method, sft: Path, out: Path, seed: int, size: Size, e
     return argv + list(size.overrides.get(recipe["algorithm"], ())) + overrides + list(extra)
 
 
-def train(method: Method, sft: Path, run_dir: Path, seed: int, size: Size, extra: Sequence[str] = ()) -> dict[str, Any]:
+def train(method: Method, sft: Path, run_dir: Path, seed: int, size: Size, extra: Sequence[str] = (),
+          recipes: Path = RECIPES) -> dict[str, Any]:
     """Train once (kept: ``run.json`` marks a finished run); returns its command, wall time and budget."""
     marker = run_dir / "run.json"
     if marker.is_file():
@@ -175,7 +201,7 @@ def train(method: Method, sft: Path, run_dir: Path, seed: int, size: Size, extra
     if run_dir.exists():
         shutil.rmtree(run_dir)
     run_dir.mkdir(parents=True)
-    command = train_command(method, sft, run_dir, seed, size, extra)
+    command = train_command(method, sft, run_dir, seed, size, extra, recipes)
     print(f"== train {method.run_name} seed {seed}: {' '.join(command[1:])}", flush=True)
     started = time.perf_counter()
     with open(run_dir / "train.log", "w", encoding="utf-8") as log:
@@ -218,20 +244,22 @@ def evaluate(sft: Path, adapter: Path | None, out: Path, size: Size, personas: P
                    "--max-turns", str(size.eval_turns), "--seed", str(seed), "--out", str(out)]
         if adapter is not None:
             command += ["--adapter", str(adapter)]
+        if size.eval_tokens is not None:
+            command += ["--max-new-tokens", str(size.eval_tokens)]
         result = subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True)
         if result.returncode != 0:
             raise RuntimeError(f"evaluating {adapter or sft} failed: {result.stderr.strip().splitlines()[-1:]}")
     return json.loads(metrics.read_text(encoding="utf-8"))
 
 
-def prc_emo_difficulties(work: Path, sft: Path, size: Size, seed: int) -> Path:
+def prc_emo_difficulties(work: Path, sft: Path, size: Size, seed: int, recipes: Path = RECIPES) -> Path:
     """``WORK/prc_emo_difficulties.jsonl``: each training persona's PRC-Emo weighted-shift difficulty, from one
     conversation of the warm start with it (``rlemp eval`` then ``rlemp curriculum --format rlemp``, whose ids
     ``persona@seed`` become persona ids)."""
     path = work / "prc_emo_difficulties.jsonl"
     if path.is_file():
         return path
-    recipe = read_yaml(RECIPES / "grpo.yaml")
+    recipe = read_yaml(recipes / "grpo.yaml")
     personas = (REPO_ROOT / recipe["personas"]).resolve()
     transcripts = work / "eval" / "sft_train_personas"
     evaluate(sft, None, transcripts, size, personas, seed)
@@ -360,6 +388,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--work", type=Path, default=None, help="folder for the warm start, runs, evaluations and results, "
                    "kept between calls (default outputs/bench_learning, smoke: outputs/bench_learning_smoke)")
     p.add_argument("--base", type=Path, default=None, help="an existing SFT warm start to use instead of building it")
+    p.add_argument("--model", default=None, help="a real chat model instead of the tiny model (registry short name "
+                   "such as smollm2-135m-instruct, or a folder): its own warm start, its recipes, smaller sizes")
     p.add_argument("--methods", default=",".join(METHODS), help=f"comma-separated, from {', '.join(METHODS)}")
     p.add_argument("--seeds", default=None, help="comma-separated training seeds (default 0,1,2; smoke 0)")
     p.add_argument("--budget", type=int, default=None, help="conversations played per GRPO/PPO run")
@@ -371,7 +401,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--fresh", action="store_true", help="delete the runs and evaluations of --work first")
     p.add_argument("--device", default="cpu", help="accepted for run_all.py; training follows the recipes (CPU)")
     args = p.parse_args(argv)
-    size = SIZES["smoke" if args.smoke else "full"]
+    if args.model and (args.smoke or args.base):
+        p.error("--model is its own warm start and size: not with --smoke or --base")
+    size = SIZES["smoke" if args.smoke else "model" if args.model else "full"]
     if args.seeds:
         size.seeds = tuple(int(s) for s in args.seeds.split(","))
     if args.budget:
@@ -382,24 +414,30 @@ def main(argv: list[str] | None = None) -> int:
     unknown = [n for n in names if n not in METHODS]
     if unknown:
         p.error(f"unknown method {unknown[0]!r}; choose from {', '.join(METHODS)}")
-    work = (args.work or REPO_ROOT / "outputs" / ("bench_learning_smoke" if args.smoke else "bench_learning")).resolve()
+    default_work = "bench_learning_smoke" if args.smoke else f"bench_learning_{args.model}" if args.model else "bench_learning"
+    work = (args.work or REPO_ROOT / "outputs" / default_work).resolve()
     if args.fresh:
         for sub in ("runs", "eval"):
             shutil.rmtree(work / sub, ignore_errors=True)
     work.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-    sft = warm_start(work, size, args.base.resolve() if args.base else None)
+    recipes = RECIPES
+    if args.model:
+        sft, recipes = model_recipes(args.model)
+    else:
+        sft = warm_start(work, size, args.base.resolve() if args.base else None)
     personas = eval_personas_file(work, size)
     base = evaluate(sft, None, work / "eval" / "sft_base", size, personas, args.eval_seed)
     if any(PRC_EMO_PLACEHOLDER in o for name in names for o in METHODS[name].overrides):
-        prc_emo_difficulties(work, sft, size, args.eval_seed)
+        prc_emo_difficulties(work, sft, size, args.eval_seed, recipes)
     machine = describe_machine()
     dpo_length = "one epoch per round" if size.dpo_steps is None else f"{size.dpo_steps} steps per round"
     header = (f"Learning benchmark, `python benchmarks/bench_learning.py {' '.join(argv if argv is not None else sys.argv[1:])}`"
-              f": warm start {sft} ({size.model_size} tiny model), budget {size.budget} conversations per GRPO/PPO "
+              f": warm start {sft} ({args.model or size.model_size + ' tiny model'}), budget {size.budget} conversations per GRPO/PPO "
               f"run, DPO {dpo_length}, training seeds {','.join(map(str, size.seeds))}, "
-              f"evaluation on {personas.name} ({base['n_personas']} personas) x {size.eval_turns} turns, seed "
+              f"evaluation on {personas.name} ({base['n_personas']} personas) x {size.eval_turns} turns"
+              f"{f' of at most {size.eval_tokens} tokens' if size.eval_tokens else ''}, seed "
               f"{args.eval_seed}; torch {machine['torch']}, transformers {machine['transformers']}, trl "
               f"{machine['trl']}, {machine['cpu']} ({machine['cores']}), load {machine['load_average_1m']} at the start.")
     # rows of earlier calls on this work folder (other methods or seeds) stay in the table
@@ -408,7 +446,7 @@ def main(argv: list[str] | None = None) -> int:
         for name in names:
             method = METHODS[name]
             run_dir = work / "runs" / method.run_name / f"seed{seed}"
-            run = train(method, sft, run_dir, seed, size, shlex.split(args.train_args))
+            run = train(method, sft, run_dir, seed, size, shlex.split(args.train_args), recipes)
             for adapter, conversations, final in adapters(method, run_dir, run["conversations"]):
                 out = work / "eval" / name / f"seed{seed}" / adapter.name
                 if args.no_curve and not final and not (out / "metrics.json").is_file():

@@ -1,7 +1,9 @@
-"""The ``rlemp`` command line: thin wrappers over the modules. User errors print one line and exit 2."""
+"""The ``rlemp`` command line: thin wrappers over the modules. User errors print one line and exit 2; an OS error
+(disk full, permission denied) prints one line naming the path and exits 1."""
 
 from __future__ import annotations
 
+import errno
 import functools
 import json
 import logging
@@ -16,7 +18,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from rlemp.errors import InputError, RlempError, printable
-from rlemp.files import check_output_dir, check_output_file, read_json, read_mapping
+from rlemp.files import check_output_dir, check_output_file, read_json, read_mapping, replacing, write_text_atomic
 from rlemp.paths import ATTACKS_DIR, REPLY_BANK, SUPPORTER_CORPUS, TINY_GRPO_RECIPE, TRAIN_PERSONAS, in_checkout
 
 # A log line whose stream is gone (a library's handler kept an old sys.stderr) is dropped, not printed with a
@@ -31,8 +33,11 @@ console = Console()
 err_console = Console(stderr=True)
 
 
-# Exit codes: 2 for a user error (bad input or environment), 70 (EX_SOFTWARE) for an unexpected exception.
-USER_ERROR, INTERNAL_ERROR = 2, 70
+# Exit codes: 2 for a user error (bad input or environment), 1 for an OS error (disk full, permission denied),
+# 70 (EX_SOFTWARE) for an unexpected exception.
+OS_ERROR, USER_ERROR, INTERNAL_ERROR = 1, 2, 70
+# OS errors of writing a file: a file object's write or flush raises them without a file name.
+WRITE_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO, errno.EROFS}
 MAX_SEED = 2**32 - 1  # numpy's and torch's seeds
 # The options of every command that plays a simulated user (the names are rlemp.simulators.BACKENDS, spelled
 # out here so that the command line starts without importing the simulators).
@@ -40,15 +45,19 @@ SimulatorBackend = Annotated[str, typer.Option(help="simulator backend: rule, hf
 SimulatorConfigFile = Annotated[Optional[Path], typer.Option(help="JSON or YAML file with the backend's config")]
 
 
-def report_error(exc: BaseException) -> int:
-    """Print ``exc`` as one line on stderr and return the exit code. An :class:`RlempError` is the user's to fix;
-    an OSError with a file name (disk full, permission denied, a folder where a file should be) names the file;
-    anything else is a bug in rlemp: one line saying so, exit code 70, and with ``RLEMP_DEBUG=1`` the exception
-    is raised again so that the traceback shows."""
+def report_error(exc: BaseException, out: Path | None = None) -> int:
+    """Print ``exc`` as one line on stderr and return the exit code. An :class:`RlempError` is the user's to fix
+    (exit 2); an OSError (disk full, permission denied, a folder where a file should be) names its file, or
+    ``out`` (the command's output) for a write error without one, and the OS message (exit 1); anything else is
+    a bug in rlemp: one line saying so, exit code 70, and with ``RLEMP_DEBUG=1`` the exception is raised again
+    so that the traceback shows."""
     if isinstance(exc, RlempError):
         message, code = str(exc), USER_ERROR
-    elif isinstance(exc, OSError) and exc.filename is not None:
-        message, code = f"{exc.filename}: {exc.strerror or type(exc).__name__}", USER_ERROR
+    elif isinstance(exc, OSError):
+        where = exc.filename if exc.filename is not None else (out if exc.errno in WRITE_ERRNOS else None)
+        reason = exc.strerror or str(exc) or type(exc).__name__
+        message = f"{where}: {reason}" if where is not None else f"{type(exc).__name__}: {reason}"
+        code = OS_ERROR
     else:
         if os.environ.get("RLEMP_DEBUG"):
             raise exc
@@ -83,7 +92,8 @@ def main_options(
 
 def handles_errors(fn):
     """Turn every exception into one line on stderr and a non-zero exit code (see :func:`report_error`). Number
-    options must be finite: click parses ``nan`` and ``inf`` as floats, and its ``min``/``max`` let NaN pass."""
+    options must be finite: click parses ``nan`` and ``inf`` as floats, and its ``min``/``max`` let NaN pass.
+    ``--out`` must not name an input file of the same command (see :func:`check_out_is_not_an_input`)."""
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
@@ -91,13 +101,40 @@ def handles_errors(fn):
             for name, value in kwargs.items():
                 if isinstance(value, float) and not math.isfinite(value):
                     raise RlempError(f"--{name.replace('_', '-')}: expected a finite number, got {value}")
+            check_out_is_not_an_input(kwargs)
             return fn(*args, **kwargs)
         except (typer.Exit, typer.Abort, SystemExit, KeyboardInterrupt):
             raise
         except Exception as exc:  # noqa: BLE001  (report_error tells user errors from bugs)
-            raise typer.Exit(report_error(exc)) from None
+            out = kwargs.get("out")
+            raise typer.Exit(report_error(exc, out if isinstance(out, Path) else None)) from None
 
     return wrapper
+
+
+def check_out_is_not_an_input(kwargs: dict) -> None:
+    """Refuse an ``out`` path that is an existing input file of the command (``--personas F --out F``): writing
+    it would destroy the input before, or while, it is read."""
+    from rlemp.paths import resolve_data_path
+
+    out = kwargs.get("out")
+    if not isinstance(out, Path) or not out.exists():
+        return
+    for name, value in kwargs.items():
+        if name == "out":
+            continue
+        for candidate in value if isinstance(value, (list, tuple)) else (value,):
+            if not isinstance(candidate, Path):
+                continue
+            candidate = resolve_data_path(candidate)
+            try:
+                same = candidate.is_file() and os.path.samefile(candidate, out)
+            except OSError:
+                same = False
+            if same:
+                option = "FILE" if name == "file" else f"--{name.replace('_', '-')}"
+                raise RlempError(f"{out}: --out is the input file {option}; writing it would overwrite the input "
+                                 "(give another --out path)")
 
 
 def load_script(path: Path) -> list[str]:
@@ -215,7 +252,7 @@ def simulate(
     replies = load_script(script)
     transcripts = play_script(sim, bank, replies, seed=seed, max_turns=max_turns)
     if out:
-        with TranscriptWriter(out, mode="w") as writer:
+        with replacing(out) as tmp, TranscriptWriter(tmp, mode="w") as writer:
             writer.write_all(transcripts)
         mean = sum(t.final_emotion for t in transcripts) / len(transcripts)
         console.print(f"wrote {len(transcripts)} transcripts to {out}; mean final emotion {mean:.1f}")
@@ -373,8 +410,7 @@ def score(
 
     with progress_bar("scoring conversations", len(transcripts)) as advance:
         report = score_transcripts(funcs, transcripts, on_scored=advance)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    write_text_atomic(out, json.dumps(report, indent=2) + "\n")
     means = ", ".join(f"{name} {r['mean']:.3f}" if r["mean"] is not None else f"{name} n/a" for name, r in report.items())
     console.print(f"scored {len(transcripts)} conversations: {means}; wrote {out}")
 
@@ -562,17 +598,19 @@ def build_corpus_cmd(
     from rlemp.simulators import build_simulator
 
     check_output_file(out)
-    path = build_corpus(
-        build_simulator("rule"),
-        load_personas(resolve_data_path(personas)),
-        load_reply_bank(resolve_data_path(replies)),
-        out,
-        seed=seed,
-        conversations_per_persona=conversations_per_persona,
-        max_turns=max_turns,
-        replies_per_category=replies_per_category,
-    )
-    console.print(f"wrote {path}")
+    bank, reply_bank = load_personas(resolve_data_path(personas)), load_reply_bank(resolve_data_path(replies))
+    with replacing(out) as tmp:
+        build_corpus(
+            build_simulator("rule"),
+            bank,
+            reply_bank,
+            tmp,
+            seed=seed,
+            conversations_per_persona=conversations_per_persona,
+            max_turns=max_turns,
+            replies_per_category=replies_per_category,
+        )
+    console.print(f"wrote {out}")
 
 
 @app.command()

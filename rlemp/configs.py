@@ -308,6 +308,7 @@ def _parse_recipe(argv: list[str]):
     except SystemExit as exc:  # argparse already printed its usage error
         raise RlempError(f"{where}: invalid command-line arguments") from exc
     check_values((args, training_args, model_args), where)
+    check_blocks(args, training_args, where)
     given = [key for key in recipe if key != "env"]
     args.fields_given = [key for key in given + [k for k in overridden if k not in given] if key != "resume"]
     return args, training_args, model_args
@@ -397,6 +398,46 @@ def check_values(configs: tuple, where: str) -> None:
         weight = reward.get("weight", 1.0)
         if isinstance(weight, bool) or not isinstance(weight, (int, float)) or not math.isfinite(weight):
             raise RlempError(f"{where}: field 'rewards[{i}].weight': must be a finite number, got {weight!r}")
+
+
+def check_blocks(args, training_args, where: str) -> None:
+    """The checks ``rlemp train`` would otherwise meet only after loading the model, run while parsing (so that
+    ``rlemp doctor --config`` runs them too): ``rewards`` is a non-empty list of known, distinct rewards whose
+    options build, and the ``curriculum`` block is valid."""
+    if args.rewards is not None:
+        from rlemp.rewards import NEEDS_SCORER, REWARDS, build_reward, parse_specs
+
+        if not args.rewards:
+            raise RlempError(f"{where}: field 'rewards': empty list; name at least one reward "
+                             f"({', '.join(REWARDS)}) or leave the field out for emotion_final")
+        try:
+            for spec in parse_specs(args.rewards):
+                if spec.name not in REWARDS:
+                    raise RlempError(f"unknown reward {spec.name!r}; choose from {', '.join(REWARDS)}")
+                if spec.name not in NEEDS_SCORER:  # flr's options name a scorer model: built when training
+                    build_reward(spec.name, **spec.options)
+        except RlempError as exc:
+            raise RlempError(f"{where}: field 'rewards': {exc}") from None
+        except (TypeError, ValueError) as exc:  # an option the reward does not take
+            raise RlempError(f"{where}: field 'rewards': {' '.join(str(exc).split())}") from None
+    from rlemp.trainers.curriculum_hook import parse_curriculum
+
+    try:
+        parse_curriculum(args, training_args)
+    except RlempError as exc:
+        raise RlempError(f"{where}: {exc}") from None
+
+
+def check_resume(args, training_args, where: str) -> None:
+    """A ``resume`` checkpoint path (not ``latest``) must be a complete checkpoint, as ``rlemp train`` checks
+    before it loads anything."""
+    if args.resume not in (None, "latest"):
+        from rlemp.trainers.reliability import resolve_resume
+
+        try:
+            resolve_resume(args.resume, training_args.output_dir)
+        except RlempError as exc:
+            raise RlempError(f"{where}: field 'resume': {str(exc).removeprefix('--resume: ')}") from None
 
 
 def recipe_fields(algorithm: str = "grpo") -> list[tuple[str, list[tuple[str, str, str]]]]:

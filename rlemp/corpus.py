@@ -11,6 +11,7 @@ Built deterministically from a seed; the shipped file is ``data/corpus/supporter
 from __future__ import annotations
 
 import json
+import logging
 import random
 import re
 from collections import defaultdict
@@ -41,16 +42,55 @@ CATEGORY_WEIGHTS = {
     "premature_advice": 4,
     "manipulative": 3,
 }
+logger = logging.getLogger(__name__)
 _DETERMINER_NOUN = re.compile(r"\b(?:his|her|their|the|my|your)\s+([a-z]{4,})\b")
 
 
+PLACEHOLDERS = ("{topic}",)  # filled by build_corpus; no other brace may reach the corpus
+BANK_FIELDS = ("category", "text")
+
+
 def load_reply_bank(path: str | Path) -> dict[str, list[str]]:
-    """``{category: [reply, ...]}`` from a JSONL of ``{"category", "text"}`` lines."""
+    """``{category: [reply, ...]}`` from a JSONL of ``{"category", "text"}`` lines.
+
+    Every line is checked, or an InputError names its line and field: a category of :data:`CATEGORY_WEIGHTS`, a
+    non-blank text whose only braces are a :data:`PLACEHOLDERS` slot, no other field. A repeated reply of a
+    category is left out, counted and logged."""
     bank: dict[str, list[str]] = defaultdict(list)
+    seen: dict[tuple[str, str], int] = {}
+    repeated = 0
     for number, obj in iter_jsonl(path):
-        if not isinstance(obj, dict) or not isinstance(obj.get("text"), str) or not isinstance(obj.get("category"), str):
-            raise InputError(path, number, None, "expected {\"category\": str, \"text\": str}")
-        bank[obj["category"]].append(obj["text"])
+        if not isinstance(obj, dict):
+            raise InputError(path, number, None, f"expected {{\"category\": str, \"text\": str}}, got "
+                             f"{type(obj).__name__}")
+        for field in BANK_FIELDS:
+            if field not in obj:
+                raise InputError(path, number, field, "missing required field")
+            if not isinstance(obj[field], str):
+                raise InputError(path, number, field, f"must be a string, got {type(obj[field]).__name__}")
+        extra = [key for key in obj if key not in BANK_FIELDS]
+        if extra:
+            raise InputError(path, number, extra[0], "unknown field")
+        category, text = obj["category"], obj["text"]
+        if category not in CATEGORY_WEIGHTS:
+            raise InputError(path, number, "category", f"unknown category {category!r}; one of "
+                             f"{', '.join(CATEGORY_WEIGHTS)}")
+        if not text.strip():
+            raise InputError(path, number, "text", "empty reply")
+        rest = text
+        for placeholder in PLACEHOLDERS:
+            rest = rest.replace(placeholder, "")
+        brace = re.search(r"\{[^{}]{0,30}\}?|\}", rest)
+        if brace:
+            raise InputError(path, number, "text", f"unfilled placeholder or stray brace {brace.group()!r} (the only "
+                             f"placeholder is {', '.join(PLACEHOLDERS)})")
+        if (category, text) in seen:
+            repeated += 1
+            continue
+        seen[category, text] = number
+        bank[category].append(text)
+    if repeated:
+        logger.warning("%s: %d repeated replies left out", path, repeated)
     missing = sorted(set(CATEGORY_WEIGHTS) - set(bank))
     if missing:
         raise InputError(path, None, "category", f"no replies for {', '.join(missing)}")

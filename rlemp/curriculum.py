@@ -65,7 +65,7 @@ from torch.utils.data import Sampler
 
 from rlemp.errors import InputError, RlempError
 from rlemp.esconv import EsconvDialogue, read_esconv
-from rlemp.files import iter_jsonl, read_json
+from rlemp.files import check_regular_file, iter_jsonl, read_json, write_text_atomic
 from rlemp.personas import Persona
 
 if TYPE_CHECKING:
@@ -230,7 +230,7 @@ FORMATS = ("meld", "esconv", "rlemp")
 
 def load_meld(path: str | Path) -> list[Dialogue]:
     """Dialogues of a MELD-style CSV, in order of first appearance, utterances ordered by ``Utterance_ID``."""
-    path = Path(path)
+    path = check_regular_file(path, "CSV")
     try:
         f = path.open(newline="", encoding="utf-8-sig")
     except FileNotFoundError:
@@ -768,9 +768,8 @@ def write_difficulties(items: Sequence[tuple[str, float]], out: str | Path) -> P
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     order = ordered_items([d for _, d in items])
-    with out.open("w", encoding="utf-8") as f:
-        for i in order:
-            f.write(json.dumps({"id": items[i][0], "difficulty": round(items[i][1], 6)}, ensure_ascii=False) + "\n")
+    write_text_atomic(out, "".join(json.dumps({"id": items[i][0], "difficulty": round(items[i][1], 6)},
+                                              ensure_ascii=False) + "\n" for i in order))
     png = out.with_suffix(".png") if out.suffix.lower() != ".png" else out.with_name(out.stem + ".hist.png")
     fig = Figure(figsize=(6, 4))
     FigureCanvasAgg(fig)

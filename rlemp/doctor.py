@@ -221,12 +221,14 @@ def openai_check(simulator, timeout: float) -> Check:
 
 
 def recipe_checks(recipe: str | Path, timeout: float = 5.0) -> list[Check]:
-    """The recipe parses; its model, personas and simulator are there; the packages it needs are installed."""
-    from rlemp.configs import parse_recipe
+    """The recipe parses (with the checks of its rewards, curriculum and resume path that train makes); its
+    model, personas and simulator are there; the packages it needs are installed."""
+    from rlemp.configs import check_resume, parse_recipe
     from rlemp.personas import load_personas
 
     try:
         args, training_args, model_args = parse_recipe(["--config", str(recipe)])
+        check_resume(args, training_args, str(recipe))
     except RlempError as exc:
         return [Check("recipe", "parse", "fail", str(exc), "fix the recipe")]
     checks = [Check("recipe", "parse", "ok", f"{recipe}: {args.algorithm}, output_dir {training_args.output_dir}")]

@@ -190,6 +190,8 @@ def parse_dialogue(record: Any, path: str | Path, line: int | None, index: int) 
         if not isinstance(annotation, dict):
             raise InputError(path, line, f"{at}.annotation", f"expected an object, got {type(annotation).__name__}")
         key = "content" if "content" in turn else "text"
+        if turn.get(key) is None:  # replaying it as an empty reply would score a message nobody wrote
+            raise InputError(path, line, f"{at}.content", "missing or null; every turn needs its text (a string)")
         text = _text_field(turn, key, path, line, f"{at}.")
         if "strategy" in annotation:
             strategy = _text_field(annotation, "strategy", path, line, f"{at}.annotation.")

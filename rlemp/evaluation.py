@@ -5,6 +5,14 @@ by side (:data:`SETUP_FIELDS`). The same seed and ``batch_size`` give identical 
 batch reseeds from its first conversation's index. A conversation the simulator failed on is left out and
 counted in ``n_dropped``. Output folder: ``metrics.json``, ``transcripts.jsonl``, ``report.md``,
 ``trajectories.png``. Seeds, defaults and comparison: ``docs/evaluation.md``.
+
+Reading a folder back (:func:`read_eval_dir`, behind ``compare``) checks that its transcripts are the ones its
+metrics were computed from: each transcript agrees with itself (:meth:`Transcript.inconsistency`) and with the
+folder's ``max_turns``, and the metrics recomputed from the transcripts are the recorded ones; a repeated
+identical transcript line is left out, counted and logged; anything else is a one-line error naming the file,
+line and field. Two evaluations are compared only when they cover the same personas (one side may lack those
+its simulator dropped, counted in ``n_dropped``), with the same turn limit, and, where they share an evaluation
+seed, the same conversation seeds.
 """
 
 from __future__ import annotations
@@ -25,7 +33,7 @@ from rlemp.paths import EVAL_PERSONAS
 from rlemp.personas import HIDDEN_NEEDS, TEMPERAMENTS, Persona
 from rlemp.rollout import GenerationSettings, ModelPolicy, run_conversations
 from rlemp.simulators.base import UserSimulator
-from rlemp.transcript import Transcript, TranscriptWriter, read_transcripts
+from rlemp.transcript import Transcript, TranscriptWriter, read_numbered_transcripts
 
 logger = logging.getLogger(__name__)
 
@@ -343,23 +351,149 @@ CONFIDENCE = 0.95
 N_SAMPLE_REPLIES = 3  # personas whose first exchange comparison.md shows before and after
 
 
-def read_eval_dir(eval_dir: str | Path) -> tuple[EvalMetrics, list[Transcript]]:
-    """The metrics and the transcripts of an ``rlemp eval`` folder."""
+METRIC_TOLERANCE = 1e-9  # recomputed means may differ from the recorded ones in the last bits, no more
+
+
+def _close(recorded: Any, recomputed: Any) -> bool:
+    if isinstance(recorded, bool) or not isinstance(recorded, (int, float)):
+        return False
+    return abs(recorded - recomputed) <= METRIC_TOLERANCE * max(1.0, abs(recomputed))
+
+
+def check_eval_transcripts(eval_dir: str | Path, metrics: EvalMetrics,
+                           numbered: Sequence[tuple[int, Transcript]]) -> tuple[list[Transcript], list[str]]:
+    """The transcripts of an evaluation folder, checked against themselves and against its metrics, and the
+    warnings to show (see the module docstring). An identical repeated line is left out and counted; a second,
+    different transcript of the same persona, or any disagreement, raises an InputError naming file, line and
+    field."""
     path = Path(eval_dir)
-    return read_metrics(path), read_transcripts(path / TRANSCRIPTS_FILE)
+    transcripts_file, metrics_file = path / TRANSCRIPTS_FILE, path / METRICS_FILE
+    kept: list[Transcript] = []
+    first: dict[str, tuple[int, Transcript]] = {}
+    repeated: list[int] = []
+    for line, t in numbered:
+        if t.max_turns != metrics.max_turns:
+            raise InputError(transcripts_file, line, "max_turns",
+                             f"{t.max_turns}, but {METRICS_FILE} says {metrics.max_turns}")
+        problem = t.inconsistency()
+        if problem is not None:
+            raise InputError(transcripts_file, line, *problem)
+        if t.outcome is None:
+            raise InputError(transcripts_file, line, "outcome", "missing: the conversation never ended (an "
+                             "evaluation keeps finished conversations only)")
+        if t.persona_id in first:
+            first_line, earlier = first[t.persona_id]
+            if t != earlier:
+                raise InputError(transcripts_file, line, "persona_id", f"a second, different conversation with "
+                                 f"persona {t.persona_id!r} (first on line {first_line})")
+            repeated.append(line)
+            continue
+        first[t.persona_id] = (line, t)
+        kept.append(t)
+    warnings = []
+    if repeated:
+        shown = ", ".join(map(str, repeated[:10])) + (", ..." if len(repeated) > 10 else "")
+        warnings.append(f"{transcripts_file}: {len(repeated)} repeated transcript line(s) left out (line {shown})")
+    recomputed = compute_metrics(kept)
+    if metrics.n_personas != len(kept):
+        raise InputError(metrics_file, None, "n_personas", f"{metrics.n_personas}, but {TRANSCRIPTS_FILE} holds "
+                         f"{len(kept)} conversation(s)" + (f" ({len(repeated)} repeated line(s) left out)"
+                                                          if repeated else ""))
+    for key in SUMMARY_KEYS:
+        if not _close(getattr(metrics, key), recomputed[key]):
+            raise InputError(metrics_file, None, key, f"{getattr(metrics, key)!r}, but the conversations in "
+                             f"{TRANSCRIPTS_FILE} give {recomputed[key]!r}")
+    for group in ("by_hidden_need", "by_temperament"):
+        recorded = getattr(metrics, group)
+        if not recorded:  # optional: older or hand-written files leave the groups out
+            continue
+        if set(recorded) != set(recomputed[group]):
+            raise InputError(metrics_file, None, group, f"groups {sorted(recorded)}, but the conversations in "
+                             f"{TRANSCRIPTS_FILE} fall into {sorted(recomputed[group])}")
+        for name, summary in recorded.items():
+            for key in SUMMARY_KEYS:
+                if not _close(getattr(summary, key), recomputed[group][name][key]):
+                    expected = recomputed[group][name][key]
+                    raise InputError(metrics_file, None, f"{group}.{name}.{key}", f"{getattr(summary, key)!r}, "
+                                     f"but the conversations in {TRANSCRIPTS_FILE} give {expected!r}")
+    if metrics.n_fallback_turns is not None and metrics.n_fallback_turns != recomputed["n_fallback_turns"]:
+        raise InputError(metrics_file, None, "n_fallback_turns", f"{metrics.n_fallback_turns}, but the turns in "
+                         f"{TRANSCRIPTS_FILE} hold {recomputed['n_fallback_turns']}")
+    return kept, warnings
+
+
+def _read_checked(eval_dir: str | Path) -> tuple[EvalMetrics, list[Transcript], list[str]]:
+    path = Path(eval_dir)
+    metrics = read_metrics(path)
+    transcripts, warnings = check_eval_transcripts(path, metrics, read_numbered_transcripts(path / TRANSCRIPTS_FILE))
+    return metrics, transcripts, warnings
+
+
+def read_eval_dir(eval_dir: str | Path) -> tuple[EvalMetrics, list[Transcript]]:
+    """The metrics and the transcripts of an ``rlemp eval`` folder, checked against each other
+    (:func:`check_eval_transcripts`; a repeated line is logged and left out)."""
+    metrics, transcripts, warnings = _read_checked(eval_dir)
+    for warning in warnings:
+        logger.warning("%s", warning)
+    return metrics, transcripts
+
+
+def _eval_runs(path: str | Path) -> tuple[list[tuple[Path, EvalMetrics, list[Transcript]]], list[str]]:
+    path = Path(path)
+    if (path / METRICS_FILE).is_file() or not path.is_dir():
+        folders = [path]
+    else:
+        folders = sorted(p for p in path.iterdir() if (p / METRICS_FILE).is_file())
+        if not folders:
+            raise InputError(path, None, None,
+                             f"not an evaluation folder (no {METRICS_FILE}, and no subfolder with one)")
+    runs, warnings = [], []
+    for folder in folders:
+        metrics, transcripts, folder_warnings = _read_checked(folder)
+        runs.append((folder, metrics, transcripts))
+        warnings += folder_warnings
+    return runs, warnings
 
 
 def eval_runs(path: str | Path) -> list[tuple[Path, EvalMetrics, list[Transcript]]]:
     """The evaluations of one side of a comparison: ``path`` itself when it is an ``rlemp eval`` folder, else
     every subfolder that is one (several seeds of the same model, e.g. ``runs/base/seed0``, ``runs/base/seed1``),
-    in name order."""
-    path = Path(path)
-    if (path / METRICS_FILE).is_file() or not path.is_dir():
-        return [(path, *read_eval_dir(path))]
-    folders = sorted(p for p in path.iterdir() if (p / METRICS_FILE).is_file())
-    if not folders:
-        raise InputError(path, None, None, f"not an evaluation folder (no {METRICS_FILE}, and no subfolder with one)")
-    return [(folder, *read_eval_dir(folder)) for folder in folders]
+    in name order. Each is read with :func:`read_eval_dir`'s checks."""
+    return _eval_runs(path)[0]
+
+
+def check_pair(run_a: tuple[Path, EvalMetrics, list[Transcript]],
+               run_b: tuple[Path, EvalMetrics, list[Transcript]]) -> list[str]:
+    """Raise an error naming the folder and what differs unless two paired runs cover the same personas (the same
+    persona records) with the same turn limit and, when they share an evaluation seed, the same conversation
+    seeds. Personas missing on a side whose ``n_dropped`` accounts for them are left out with a warning."""
+    (dir_a, metrics_a, transcripts_a), (dir_b, metrics_b, transcripts_b) = run_a, run_b
+    if metrics_a.max_turns != metrics_b.max_turns:
+        raise RlempError(f"{dir_b}: max_turns {metrics_b.max_turns}, but {dir_a} has {metrics_a.max_turns}; "
+                         "final emotions after different turn limits are not comparable")
+    by_a = {t.persona_id: t for t in transcripts_a}
+    by_b = {t.persona_id: t for t in transcripts_b}
+    warnings = []
+    for folder, metrics, missing, other in ((dir_b, metrics_b, [p for p in by_a if p not in by_b], dir_a),
+                                            (dir_a, metrics_a, [p for p in by_b if p not in by_a], dir_b)):
+        if not missing:
+            continue
+        names = ", ".join(repr(p) for p in missing[:5]) + (", ..." if len(missing) > 5 else "")
+        if len(missing) > (metrics.n_dropped or 0):
+            raise RlempError(f"{folder}: no conversation with {len(missing)} persona(s) that {other} evaluated "
+                             f"({names}), and only {metrics.n_dropped or 0} dropped; compare evaluations of the "
+                             "same personas")
+        warnings.append(f"{folder}: {len(missing)} persona(s) dropped by its simulator ({names}); left out")
+    for pid, a in by_a.items():
+        b = by_b.get(pid)
+        if b is None:
+            continue
+        if a.persona != b.persona:
+            raise RlempError(f"{dir_b}: persona {pid!r} is not the persona of the same id in {dir_a}")
+        if metrics_a.seed == metrics_b.seed and a.seed != b.seed:
+            raise RlempError(f"{dir_b}: the conversation with persona {pid!r} has seed {b.seed}, but {dir_a} "
+                             f"has {a.seed} under the same evaluation seed {metrics_a.seed}")
+    return warnings
 
 
 def pair_runs(runs_a: list, runs_b: list) -> tuple[list[tuple], list[str]]:
@@ -474,13 +608,19 @@ def compare(dir_a: str | Path, dir_b: str | Path, out_path: str | Path | None = 
 
     Each side is an ``rlemp eval`` folder, or a folder of several (one per seed): runs are paired by seed and
     every number is averaged over the paired seeds. The verdict (:func:`paired_verdict`) bootstraps the
-    per-persona paired differences. ``warnings`` lists setup differences (simulator, seed, max_turns...) that
-    make the numbers not comparable. Writes ``comparison.md`` and ``comparison.json`` into ``out_path`` when
-    given (a folder), nothing otherwise, so comparing never writes into either evaluation.
+    per-persona paired differences. Each folder is checked against its own metrics (:func:`read_eval_dir`) and
+    each pair against the other side (:func:`check_pair`: same personas, turn limit and seeds), or an error names
+    the folder and what differs. ``warnings`` lists the other setup differences (simulator, seed...), repeated
+    lines left out and personas a simulator dropped. Writes ``comparison.md`` and ``comparison.json`` into
+    ``out_path`` when given (a folder), nothing otherwise, so comparing never writes into either evaluation.
     """
     from rlemp.report import write_comparison
 
-    pairs, warnings = pair_runs(eval_runs(dir_a), eval_runs(dir_b))
+    (runs_a, warnings_a), (runs_b, warnings_b) = _eval_runs(dir_a), _eval_runs(dir_b)
+    pairs, warnings = pair_runs(runs_a, runs_b)
+    warnings = warnings_a + warnings_b + warnings
+    for run_a, run_b in pairs:
+        warnings += check_pair(run_a, run_b)
     metrics_a, metrics_b = [a[1] for a, _ in pairs], [b[1] for _, b in pairs]
     warnings += list(dict.fromkeys(
         str(difference) for ma, mb in zip(metrics_a, metrics_b) for difference in setup_differences(ma, mb)

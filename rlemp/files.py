@@ -2,18 +2,27 @@
 output paths.
 
 Every reader fails with an :class:`InputError` naming the file (and line where there is one) for a missing
-file, a directory, text that is not UTF-8, bad syntax, nesting too deep for the parser, integers too long for
-Python to convert, the non-standard ``NaN``/``Infinity`` constants and numbers too large for a float (Python's
-``json`` would accept them and let a NaN or infinite metric flow on silently). A UTF-8 byte-order mark is
-dropped.
+file, a directory (or a named pipe, a device: anything but a regular file), text that is not UTF-8, bad
+syntax, a string holding a lone UTF-16 surrogate (a JSON ``"\\ud800"`` escape: no UTF-8 writer can write it
+back), nesting too deep for the parser, integers too long for Python to convert, the non-standard
+``NaN``/``Infinity`` constants and numbers too large for a float (Python's ``json`` would accept them and let a
+NaN or infinite metric flow on silently). A UTF-8 byte-order mark is dropped.
+
+Files rewritten whole are written through :func:`replacing` (a temporary file renamed over the target), so that
+a failure part-way leaves the previous file, never a truncated one.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
 import logging
 import math
 import os
+import re
+import stat
+import tempfile
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -25,6 +34,7 @@ logger = logging.getLogger(__name__)
 def read_text(path: str | Path, kind: str = "text") -> str:
     """The UTF-8 text of a ``kind`` ("JSON", "YAML"...) file, byte-order mark dropped."""
     path = Path(path)
+    check_regular_file(path, kind)
     try:
         return path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
@@ -35,6 +45,82 @@ def read_text(path: str | Path, kind: str = "text") -> str:
         raise InputError(path, None, None, f"is a directory, expected a {kind} file") from None
     except OSError as exc:  # permission denied, a FIFO that errors, a path through a file...
         raise InputError(path, None, None, f"cannot read: {exc.strerror or type(exc).__name__}") from None
+
+
+def check_regular_file(path: str | Path, kind: str = "input") -> Path:
+    """``path`` if it is a regular file (or a link to one); an :class:`InputError` for a missing path, a directory,
+    a named pipe, a device or a socket (reading one would block or never end)."""
+    path = Path(path)
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        raise InputError(path, None, None, "file not found") from None
+    except OSError as exc:  # permission denied on a parent, a symlink loop, a path through a file
+        raise InputError(path, None, None, f"cannot read: {exc.strerror or type(exc).__name__}") from None
+    if stat.S_ISDIR(mode):
+        raise InputError(path, None, None, f"is a directory, expected a {kind} file")
+    if not stat.S_ISREG(mode):
+        raise InputError(path, None, None, f"not a regular file (a pipe or device), expected a {kind} file")
+    return path
+
+
+def check_directory(path: str | Path, kind: str = "input") -> Path:
+    """``path`` if it is a directory; an :class:`InputError` otherwise."""
+    path = Path(path)
+    if not path.exists():
+        raise InputError(path, None, None, f"not found, expected a {kind} folder")
+    if not path.is_dir():
+        raise InputError(path, None, None, f"not a directory, expected a {kind} folder")
+    return path
+
+
+# A JSON escape of a UTF-16 surrogate (\ud800-\udfff): a pair decodes to one character, a lone one stays a
+# surrogate that cannot be encoded to UTF-8.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def has_lone_surrogate(text: str) -> bool:
+    """Whether ``text`` holds a lone UTF-16 surrogate (it cannot be written as UTF-8)."""
+    if text.isascii():
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def find_lone_surrogate(value: Any, where: str = "") -> str | None:
+    """The dotted path ("turns.2.content"; "" for the value itself) of the first string, or mapping key, in a
+    decoded JSON/YAML value that holds a lone surrogate; None when there is none."""
+    stack: list[tuple[Any, str]] = [(value, where)]
+    while stack:
+        item, at = stack.pop()
+        if isinstance(item, str):
+            if has_lone_surrogate(item):
+                return at
+        elif isinstance(item, dict):
+            for key, child in reversed(list(item.items())):
+                name = f"{at}.{key}" if at else str(key)
+                if isinstance(key, str) and has_lone_surrogate(key):
+                    return at or "<key>"
+                stack.append((child, name))
+        elif isinstance(item, (list, tuple)):
+            for i in range(len(item) - 1, -1, -1):
+                stack.append((item[i], f"{at}.{i}" if at else str(i)))
+    return None
+
+
+def check_no_surrogates(value: Any, path: str | Path, line: int | None = None, raw: str | None = None) -> Any:
+    """``value`` (decoded from ``raw`` text, when given, for a quick test) if no string in it holds a lone
+    surrogate; an :class:`InputError` naming the file, line and field otherwise."""
+    if raw is not None and not _SURROGATE_ESCAPE.search(raw):
+        return value
+    field = find_lone_surrogate(value)
+    if field is not None:
+        raise InputError(path, line, field or None, "text holds a lone UTF-16 surrogate (an unpaired \\ud800-"
+                                                  "\\udfff escape), which is not valid Unicode text")
+    return value
 
 
 def _no_constant(name: str):
@@ -51,7 +137,7 @@ def _finite_float(text: str) -> float:
 def decode_json(text: str, path: str | Path, line: int | None = None) -> Any:
     """``text`` decoded as strict JSON; an :class:`InputError` at ``path`` (``line``: the JSONL line) if not."""
     try:
-        return json.loads(text, parse_constant=_no_constant, parse_float=_finite_float)
+        value = json.loads(text, parse_constant=_no_constant, parse_float=_finite_float)
     except json.JSONDecodeError as exc:
         where, column = (line, f" at column {exc.colno}") if line is not None else (exc.lineno, "")
         raise InputError(path, where, None, f"not valid JSON ({exc.msg}{column})") from None
@@ -59,6 +145,7 @@ def decode_json(text: str, path: str | Path, line: int | None = None) -> Any:
         raise InputError(path, line, None, f"not valid JSON ({str(exc).split(':')[0]})") from None
     except RecursionError:
         raise InputError(path, line, None, "not valid JSON (nested too deeply)") from None
+    return check_no_surrogates(value, path, line, raw=text)
 
 
 def read_json(path: str | Path) -> Any:
@@ -93,7 +180,11 @@ class JsonlWriter:
     def write_line(self, line: str) -> None:
         self._file.write(line + "\n")
         self._file.flush()
-        os.fsync(self._file.fileno())
+        try:
+            os.fsync(self._file.fileno())
+        except OSError as exc:
+            if exc.errno not in (errno.EINVAL, errno.ENOTSUP):  # /dev/null, a pipe: nothing to sync
+                raise
 
     def close(self) -> None:
         self._file.close()
@@ -134,7 +225,7 @@ def read_yaml(path: str | Path, kind: str = "YAML") -> Any:
 
     text = read_text(path, kind)
     try:
-        return yaml.safe_load(text)
+        value = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
@@ -143,6 +234,7 @@ def read_yaml(path: str | Path, kind: str = "YAML") -> Any:
         raise InputError(path, None, None, "not valid YAML (nested too deeply)") from None
     except ValueError as exc:  # an integer longer than Python converts
         raise InputError(path, None, None, f"not valid YAML ({str(exc).split(':')[0]})") from None
+    return check_no_surrogates(value, path)
 
 
 def read_mapping(path: str | Path, kind: str) -> dict[str, Any]:
@@ -154,6 +246,57 @@ def read_mapping(path: str | Path, kind: str) -> dict[str, Any]:
         if not isinstance(key, str):
             raise InputError(path, None, None, f"field names must be strings, got {key!r}")
     return data
+
+
+@contextlib.contextmanager
+def replacing(path: str | Path) -> Iterator[Path]:
+    """A temporary path beside ``path`` to write the whole new file to; renamed over ``path`` when the block
+    ends without an exception, removed when it raises, so that ``path`` holds the old file or the whole new one.
+    An existing target that is not a regular file (``/dev/null``, a pipe) is written to directly. An OSError
+    without a file name (a full disk) is raised again naming ``path``."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.exists() and not path.is_file():
+        try:
+            yield path
+        except OSError as exc:
+            raise _naming(exc, path) from None
+        return
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        yield tmp_path
+        if path.exists():  # keep the target's permission bits
+            os.chmod(tmp_path, stat.S_IMODE(path.stat().st_mode))
+        else:
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(tmp_path, 0o666 & ~umask)
+        os.replace(tmp_path, path)
+    except OSError as exc:
+        tmp_path.unlink(missing_ok=True)
+        raise _naming(exc, path) from None
+    except BaseException:
+        tmp_path.unlink(missing_ok=True)
+        raise
+
+
+def _naming(exc: OSError, path: Path) -> OSError:
+    if exc.filename is None:
+        exc.filename = str(path)
+    return exc
+
+
+def write_text_atomic(path: str | Path, text: str) -> Path:
+    """Write ``text`` (UTF-8) to ``path`` through :func:`replacing`."""
+    path = Path(path)
+    with replacing(path) as tmp:
+        with tmp.open("w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+    return path
 
 
 def check_output_file(path: str | Path, option: str = "--out") -> Path:

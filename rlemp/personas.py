@@ -7,14 +7,16 @@ file, the line number and the field, so that the CLI can print it on one line an
 from __future__ import annotations
 
 import json
+import logging
 import re
+from collections import Counter
 from pathlib import Path
-from typing import Callable, Literal, Optional, get_args
+from typing import Annotated, Callable, Literal, Optional, get_args
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from rlemp.errors import InputError, validate_line
-from rlemp.files import iter_jsonl
+from rlemp.files import iter_jsonl, write_text_atomic
 
 HiddenNeed = Literal[
     # the four rational intentions of SAGE
@@ -33,6 +35,17 @@ HIDDEN_NEEDS: tuple[str, ...] = get_args(HiddenNeed)
 RATIONAL_NEEDS = HIDDEN_NEEDS[:4]
 EMOTIONAL_NEEDS = HIDDEN_NEEDS[4:]
 TEMPERAMENTS: tuple[str, ...] = get_args(Temperament)
+
+
+def _not_blank(text: str) -> str:
+    if not text.strip():
+        raise ValueError("must not be empty or only whitespace")
+    return text
+
+
+# Text that must say something: an empty or whitespace-only value is refused (an empty dislike would match
+# every reply).
+NonBlank = Annotated[str, AfterValidator(_not_blank)]
 
 
 class Personality(BaseModel):
@@ -61,10 +74,10 @@ class Persona(BaseModel):
     background: str
     personality: Personality
     hidden_need: HiddenNeed
-    dislikes: list[str] = Field(default_factory=list)
+    dislikes: list[NonBlank] = Field(default_factory=list)
     talking_style: str
     initial_emotion: int = Field(ge=0, le=100)
-    first_message: str = Field(min_length=1)
+    first_message: NonBlank = Field(min_length=1)
     language: str = "en"
     temperament: Optional[Temperament] = None
     difficulty: Optional[float] = Field(default=None, ge=0)
@@ -96,11 +109,9 @@ def _read_bank(path: str | Path, parse: Callable[[object, str | Path, int], Pers
 
 
 def save_personas(personas: list[Persona], path: str | Path) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", encoding="utf-8") as f:
-        for p in personas:
-            f.write(json.dumps(p.model_dump(exclude_none=True), ensure_ascii=False) + "\n")
+    """Write ``personas`` as JSONL to ``path``, whole or not at all (an old file stays until the new one is done)."""
+    write_text_atomic(path, "".join(json.dumps(p.model_dump(exclude_none=True), ensure_ascii=False) + "\n"
+                                    for p in personas))
 
 
 # --- SAGE / RLVER import -------------------------------------------------------------------------------
@@ -207,8 +218,17 @@ def _first_sentence(text: str, limit: int = 200) -> str:
     return " ".join(text.split())[:limit]
 
 
-def sage_to_persona(obj: object, path: str | Path, line: int, initial_emotion: int = 40) -> Persona:
-    """Map one SAGE/RLVER profile to a :class:`Persona` (text kept in its language, ``zh``)."""
+# What a profile's `player` text lacks gets a default, counted per field in import_sage's summary line.
+SAGE_DEFAULTS = {"name": "the profile id", "age": "30", "occupation": "empty"}
+
+
+def sage_to_persona(obj: object, path: str | Path, line: int, initial_emotion: int = 40,
+                    defaults_used: Optional[Counter] = None) -> Persona:
+    """Map one SAGE/RLVER profile to a :class:`Persona` (text kept in its language, ``zh``).
+
+    Name, age and occupation come from the ``* 姓名/年龄/职业:`` lines of ``player``; a missing one gets its
+    :data:`SAGE_DEFAULTS` value, counted in ``defaults_used`` by persona field. A scene with no sentence of story
+    is an error."""
     if not isinstance(obj, dict):
         raise InputError(path, line, None, f"expected a JSON object, got {type(obj).__name__}")
     for field in ("id", "player", "scene", "main_cha", "cha_group", "task"):
@@ -231,19 +251,25 @@ def sage_to_persona(obj: object, path: str | Path, line: int, initial_emotion: i
     first = obj.get("first_talk")
     if first is not None and (not isinstance(first, str) or not first.strip()):
         raise InputError(path, line, "first_talk", "must be a non-empty string when present")
+    scenario = _first_sentence(obj["scene"])
+    if not re.search(r"\w", scenario):
+        raise InputError(path, line, "scene", "no sentence of story to take the persona's scenario from")
+    if defaults_used is not None:
+        defaults_used.update(name for name, found in (("name", "姓名" in fields), ("age", age_match is not None),
+                                                      ("occupation", "职业" in fields)) if not found)
     persona = {
         "id": obj["id"],
         "name": fields.get("姓名", obj["id"]),
         "age": int(age_match.group()) if age_match else 30,
         "occupation": fields.get("职业", ""),
-        "scenario": _first_sentence(obj["scene"]),
+        "scenario": scenario,
         "background": obj["player"].strip() + "\n\n" + obj["scene"].strip(),
         "personality": _sage_personality(traits).model_dump(),
         "hidden_need": need,
         "dislikes": [],
         "talking_style": "、".join(traits),
         "initial_emotion": initial_emotion,
-        "first_message": first or _first_sentence(obj["scene"]),
+        "first_message": first or scenario,
         "language": "zh",
         "temperament": temperament,
     }
@@ -251,5 +277,14 @@ def sage_to_persona(obj: object, path: str | Path, line: int, initial_emotion: i
 
 
 def import_sage(path: str | Path, initial_emotion: int = 40) -> list[Persona]:
-    """Read a SAGE/RLVER ``profile.jsonl``; every line must map, or the error names line and field."""
-    return _read_bank(path, lambda obj, where, line: sage_to_persona(obj, where, line, initial_emotion), "profiles")
+    """Read a SAGE/RLVER ``profile.jsonl``; every line must map, or the error names line and field. Defaults
+    filled in for what a profile's ``player`` text lacks are logged in one summary line, counted per field."""
+    defaults_used: Counter = Counter()
+    personas = _read_bank(
+        path, lambda obj, where, line: sage_to_persona(obj, where, line, initial_emotion, defaults_used), "profiles")
+    if defaults_used:
+        logging.getLogger(__name__).warning(
+            "%s: %d default value(s) filled in for what the profiles' player text lacks: %s", path,
+            sum(defaults_used.values()), ", ".join(f"{field} ({SAGE_DEFAULTS[field]}) in {n} of {len(personas)}"
+                                                   for field, n in defaults_used.items()))
+    return personas

@@ -10,17 +10,20 @@ The classes and rules in full: ``docs/simulator-checks.md``.
 from __future__ import annotations
 
 import json
+import logging
 import statistics
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from rlemp.errors import InputError, RlempError
-from rlemp.files import read_json
+from rlemp.files import read_json, replacing, write_text_atomic
 from rlemp.paths import ATTACKS_DIR
 from rlemp.personas import Persona
 from rlemp.simulators.base import UserSimulator
 from rlemp.transcript import Transcript
+
+logger = logging.getLogger(__name__)
 
 CLASSES = ("benign", "gaming", "hostile", "harmful")
 REFERENCE = "empathic"
@@ -64,15 +67,22 @@ class StrategyResult:
 
 
 def load_strategies(folder: str | Path = ATTACKS_DIR) -> list[Strategy]:
-    """Every ``<class>/<name>.json`` under ``folder``, sorted by class then name; other files are ignored.
+    """Every ``<class>/<name>.json`` under ``folder``, sorted by class then name. Other files are skipped with
+    one warning that counts and names them.
 
     Errors (one line, naming the file): a missing folder, a JSON file outside a class folder, an unknown
-    class folder, a script that is not a non-empty list of strings, a name used twice, no empathic reference.
+    class folder, a script that is not a non-empty list of strings, a name used twice, no empathic reference,
+    no strategy of an attack class (gaming, hostile, harmful): nothing to probe with.
     """
     folder = Path(folder)
     if not folder.is_dir():
         raise InputError(folder, None, None, "attack folder not found")
     strategies: list[Strategy] = []
+    skipped = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*")
+                     if p.suffix != ".json" and not p.is_dir() and not p.name.startswith("."))
+    if skipped:
+        shown = ", ".join(skipped[:5]) + (f" and {len(skipped) - 5} more" if len(skipped) > 5 else "")
+        logger.warning("%s: skipped %d file(s) that are not .json strategies: %s", folder, len(skipped), shown)
     for path in sorted(folder.rglob("*.json")):
         relative = path.relative_to(folder)
         if len(relative.parts) != 2:
@@ -93,6 +103,9 @@ def load_strategies(folder: str | Path = ATTACKS_DIR) -> list[Strategy]:
             raise InputError(folder, None, None, f"strategy name {name!r} is used twice")
     if not any(s.name == REFERENCE and s.kind == "benign" for s in strategies):
         raise InputError(folder, None, None, f"no reference strategy: add benign/{REFERENCE}.json")
+    if not any(s.kind != "benign" for s in strategies):
+        raise InputError(folder, None, None, "no attack strategy: add at least one <class>/<name>.json with class "
+                                             f"{', '.join(c for c in CLASSES if c != 'benign')}")
     return sorted(strategies, key=lambda s: (CLASSES.index(s.kind), s.name))
 
 
@@ -287,7 +300,7 @@ def write_report(out_dir: str | Path, report: dict[str, Any], transcripts: Seque
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / "results.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
-    (out_dir / "report.md").write_text(report_markdown(report), encoding="utf-8")
-    with TranscriptWriter(out_dir / "transcripts.jsonl", mode="w") as writer:
+    write_text_atomic(out_dir / "results.json", json.dumps(report, indent=2) + "\n")
+    write_text_atomic(out_dir / "report.md", report_markdown(report))
+    with replacing(out_dir / "transcripts.jsonl") as tmp, TranscriptWriter(tmp, mode="w") as writer:
         writer.write_all(transcripts)

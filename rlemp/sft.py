@@ -99,7 +99,12 @@ def sft_warm_start(
     dataset = Dataset.from_list(read_corpus(corpus))
     tokenizer = load_tokenizer(model_source(model_dir))
     if target == "reactions":
-        dataset = Dataset.from_list(reaction_examples(dataset["messages"], tokenizer))
+        examples = reaction_examples(dataset["messages"], tokenizer)
+        if not examples:
+            raise InputError(corpus, None, "messages", "no user message answers an assistant message, so there is "
+                                                       "no reaction to train on (--target reactions needs an "
+                                                       "assistant turn followed by a user turn)")
+        dataset = Dataset.from_list(examples)
     model, _ = load_model(model_dir, tokenizer_from=model_dir, dtype=torch.float32)
     config = SFTConfig(
         output_dir=str(Path(out_dir) / "trainer"),

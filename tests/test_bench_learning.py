@@ -45,6 +45,31 @@ def test_budget_sets_each_algorithms_steps_from_its_conversations_per_step(tmp_p
     assert _value(dpo, "--max_steps") == "1" and _value(dpo, "--save_steps") == "1"
 
 
+def test_a_real_model_is_its_own_warm_start_and_trains_from_its_own_recipes(tmp_path, monkeypatch):
+    from rlemp import models
+
+    monkeypatch.setenv("RLEMP_MODELS_DIR", str(tmp_path / "models"))
+    pulled = tmp_path / "models" / "smollm2-135m-instruct"
+    pulled.mkdir(parents=True)
+    entry = models.REGISTRY["smollm2-135m-instruct"]
+    (pulled / models.MARKER).write_text(json.dumps({"wheel_sha256": entry.wheel_sha256}))
+    folder, recipes = bench.model_recipes("SmolLM2-135M-Instruct")  # a short name: the pulled folder, no download
+    assert folder == pulled.resolve() and recipes == REPO / "recipes" / "SmolLM2-135M-Instruct"
+    assert bench.model_recipes(str(pulled)) == (pulled.resolve(), REPO / "recipes" / "SmolLM2-135M-Instruct")
+    named = tmp_path / "SmolLM2-135M-Instruct"  # a folder: recipes named after it
+    named.mkdir()
+    assert bench.model_recipes(str(named))[1] == REPO / "recipes" / "SmolLM2-135M-Instruct"
+    with pytest.raises(SystemExit, match="no recipes"):
+        bench.model_recipes(str(tmp_path / "some-other-model"))
+    size = bench.SIZES["model"]
+    grpo = bench.train_command(bench.METHODS["grpo"], folder, tmp_path / "out", 0, size, recipes=recipes)
+    assert _value(grpo, "--config") == str(recipes / "grpo.yaml") and _value(grpo, "--model_name_or_path") == str(folder)
+    # SmolLM2's GRPO recipe plays 4 x 4 accumulated = 16 conversations a step, its PPO recipe 8 rollouts
+    assert _value(grpo, "--max_steps") == str(size.budget // 16)
+    ppo = bench.train_command(bench.METHODS["ppo"], folder, tmp_path / "out", 0, size, recipes=recipes)
+    assert _value(ppo, "--max_steps") == str(size.budget // 8)
+
+
 def test_overrides_change_the_conversations_per_step():
     recipe = {"algorithm": "ppo", "rollouts_per_step": 8, "per_device_train_batch_size": 4}
     assert bench.conversations_per_step(recipe) == 8

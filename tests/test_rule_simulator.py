@@ -560,7 +560,7 @@ def test_trust_does_not_come_back_after_harm():
     script = [HELPFUL_REPLIES["validation"], "Honestly, everyone would be better off without you.",
               HELPFUL_REPLIES["deep_empathy"], HELPFUL_REPLIES["praise"]]
     t = run_scripted(SIM, [persona()], script, seed=0, max_turns=4)[0]
-    assert [turn.delta for turn in t.turns][1:] == [-10, -4, -4]
+    assert [turn.delta for turn in t.turns][1:] == [-10, -6, -6]
     assert "shaken" in contributions(t.turns[2]) and "validation" not in contributions(t.turns[2])
 
 
@@ -650,3 +650,123 @@ def test_a_list_of_stock_clauses_earns_less_than_one_focused_reply():
     listed, engaged = SIM.judge(transcript(persona()), stacked), SIM.judge(transcript(persona()), focused)
     assert "checklist" in listed[2] and "checklist" not in engaged[2]
     assert engaged[0] > listed[0] > 0
+
+
+# --- What questions ask, whose problem a reply speaks of, templates, support as people word it ---------------
+
+QUESTION_SIGNALS = ("open_question", "reflection_prompt", "advice")
+
+
+@pytest.mark.parametrize("reply", [
+    "How have you been coping since then?",
+    "What do you think would help you most this week?",
+    "hows your sleep been with all this",  # a chat question without '?'
+    "whats been weighing on you the most since the meeting",
+    "Where does it sting most for you, would you say?",
+])
+def test_questions_that_invite_them_to_talk_earn_credit(reply):
+    turn = react(persona(), reply)
+    assert contributions(turn).get("open_question", 0) > 0 and turn.delta > 0, turn.rationale
+
+
+@pytest.mark.parametrize("reply", [
+    "Seriously, what is the matter with you?",
+    "Which part of this mess was not your own doing, then?",
+    "How many chances did you need before it finally sank in?",
+    "Why do you always turn a small thing into a drama?",
+    "What would your grandad think, seeing you in this state?",
+    "Do you reckon karma is finally catching up with you?",
+    "Can you point to one thing you did right at work? Didn't think so.",
+])
+def test_a_judging_question_earns_nothing_and_hurts(reply, neutral_delta):
+    turn = react(persona(), reply)
+    fired = contributions(turn)
+    assert not any(fired.get(name, 0) > 0 for name in QUESTION_SIGNALS), turn.rationale
+    assert turn.delta < neutral_delta and "thank" not in turn.user.lower(), turn.rationale
+
+
+def test_asking_whether_they_feel_to_blame_is_still_an_invitation():
+    turn = react(persona(), "Do you feel like the report going wrong was your fault?")
+    assert contributions(turn).get("open_question", 0) > 0, turn.rationale
+
+
+def test_a_question_that_invites_nothing_about_them_earns_no_question_credit():
+    for reply in ("What's your favourite pizza topping, out of interest?", "Why not just quit and move abroad?"):
+        fired = contributions(react(persona(), reply))
+        assert "open_question" not in fired and "reflection_prompt" not in fired, (reply, fired)
+
+
+@pytest.mark.parametrize("reply", [
+    "It's natural to feel {emotion} after {event}; what helped you before?",
+    "[NAME], you did the best you could with [SITUATION].",
+    "I'm sorry about <LOSS>. How are you feeling about it today?",
+    "You have every right to feel ___ about this.",
+])
+def test_an_unfilled_template_earns_nothing(reply):
+    turn = react(persona(), reply)
+    fired = contributions(turn)
+    assert "template" in fired and not any(v > 0 for v in fired.values()) and turn.delta < 0, turn.rationale
+
+
+@pytest.mark.parametrize("reply", [
+    "It makes sense you're scared about the biopsy. What did the oncologist tell you?",
+    "Getting dumped a week before the wedding is awful. How are you holding up?",
+    "How are your kids taking the news that you were evicted?",
+])
+def test_empathy_for_an_event_that_never_happened_to_them_costs(reply, neutral_delta):
+    turn = react(persona(), reply)
+    fired = contributions(turn)
+    assert "other_problem" in fired and not any(v > 0 for v in fired.values()), turn.rationale
+    assert turn.delta < neutral_delta
+
+
+@pytest.mark.parametrize("reply", [
+    "Is anything else going on at home at the moment, or is it mostly work?",
+    "Have you ever been through a breakup that knocked you like this?",
+    "Talking it over with a friend you trust might help.",
+    "I think you'd be a lot gentler with a friend who made the same slip.",
+])
+def test_asking_about_another_area_or_naming_a_friend_is_not_another_problem(reply):
+    turn = react(persona(), reply)
+    assert "other_problem" not in contributions(turn), turn.rationale
+
+
+def test_what_a_real_person_said_earlier_counts_as_their_own():
+    """A replayed seeker's earlier words (not only the last) make the reply about them."""
+    t = SIM.start(persona(), seed=0, max_turns=8)
+    SIM.step(t, "That sounds really frustrating.")
+    t.turns[-1].user = "On top of it my partner and I split up last month."
+    SIM.step(t, "How are you doing?")
+    t.turns[-1].user = "Not great."
+    reply = "Going through a breakup at the same time is a lot. How are you coping?"
+    fired = fired_signals(SIM.react(t, reply).rationale)
+    assert "other_problem" not in fired and fired.get("open_question", 0) > 0, fired
+
+
+@pytest.mark.parametrize("reply, signal", [
+    ("Honestly it's no surprise you're rattled, most people would be.", "validation"),
+    ("You didn't deserve to be spoken to like that.", "validation"),
+    ("I'm so glad you felt able to tell me.", "deep_empathy"),
+    ("So sorry you're dealing with all of this at once.", "validation"),
+    ("that's proper unfair on you", "validation"),
+    ("You're not being stupid for feeling hurt by it.", "absolution"),
+    ("Go a bit easier on yourself, you'd never talk to a mate like that.", "absolution"),
+    ("You're holding yourself to a much harsher standard than you'd hold anyone else.", "absolution"),
+    ("There's no pressure to have the answers tonight.", "reassurance"),
+    ("You care so much about doing right by people, and it shows.", "praise"),
+    ("ur defo not overreacting x", "absolution"),
+    ("realy sorry u got treated like that", "validation"),
+    ("youve handled it way better then you think", "reassurance"),
+])
+def test_support_as_people_word_it_is_read(reply, signal):
+    turn = react(persona(), reply)
+    assert contributions(turn).get(signal, 0) > 0 and turn.delta > 0, turn.rationale
+
+
+@pytest.mark.parametrize("reply, signal", [
+    ("Most people wouldn't be bothered by something that small.", "validation"),
+    ("I'm not sorry you heard it, to be honest.", "validation"),
+    ("You are not doing enough, honestly.", "reassurance"),
+])
+def test_negated_support_is_not_support(reply, signal):
+    assert signal not in contributions(react(persona(), reply))

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from rlemp.chat import split_thoughts
 from rlemp.errors import InputError, RlempError
+from rlemp.files import check_regular_file
 from rlemp.paths import FOLLOWUPS_DIR
 from rlemp.rewards.inputs import check_batch, completion_text, message_text, transcripts_column, validate_options
 
@@ -26,6 +27,7 @@ FollowUps = Sequence[str] | str | Path | None
 def read_followups(path: str | Path) -> list[str]:
     """Follow-ups from a text file: one per line; blank lines and lines starting with ``#`` are skipped."""
     path = Path(path)
+    check_regular_file(path, "follow-up text")
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except FileNotFoundError:

@@ -2,9 +2,9 @@
 
 Every error is JSON ``{"error": "<one line>"}`` with a 4xx status for the client's mistakes: unknown persona or
 conversation (404), a reply to a finished conversation (409), a body over the size limit (413), a body that is
-not UTF-8 or not JSON (400), a field out of place (422), a missing or wrong token (401). The body is read and
-checked by :class:`RequestGuard` before FastAPI sees it. With a token, every path but ``/health`` and the
-OpenAPI pages needs ``Authorization: Bearer <token>``.
+not UTF-8 or not JSON (400), a field out of place or text holding a lone surrogate (422), a missing or wrong
+token (401). The body is read and checked by :class:`RequestGuard` before FastAPI sees it. With a token, every
+path but ``/health`` and the OpenAPI pages needs ``Authorization: Bearer <token>``.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from rlemp.errors import RlempError, printable
+from rlemp.files import find_lone_surrogate
 from rlemp.service.engine import ConversationEngine, Dispatcher
 from rlemp.service.schemas import (BatchReply, ServiceError, BatchReplyRequest, BatchStarted, BatchStartRequest, BatchTurns,
                                    EnvRequest, ErrorBody, FailedTurn, Health, Metrics, ReplyRequest, StartRequest,
@@ -112,11 +113,15 @@ class RequestGuard:
         if not text.strip():
             return body, error_response(400, "empty request body; expected a JSON object")
         try:
-            json.loads(text)
+            value = json.loads(text)
         except json.JSONDecodeError as exc:
             return body, error_response(400, f"malformed JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})")
         except RecursionError:
             return body, error_response(400, "malformed JSON: nested too deeply")
+        field = find_lone_surrogate(value) if "\\u" in text else None
+        if field is not None:  # text no UTF-8 store or response could hold
+            return body, error_response(422, f"{field or 'body'}: text holds a lone UTF-16 surrogate (an unpaired "
+                                             "\\ud800-\\udfff escape), which is not valid Unicode text")
         return body, None
 
 

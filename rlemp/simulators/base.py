@@ -76,6 +76,10 @@ class UserSimulator(ABC):
     backend: ClassVar[str]
     version: ClassVar[str]
     config_class: ClassVar[type[SimulatorConfig]] = SimulatorConfig
+    # Whether a replay reproduces the whole reaction (user text, rationale, fallback flag), not only the scores:
+    # true where the reaction is a function of the transcript, the config and the seed. ``rlemp verify`` then
+    # compares those too.
+    replays_reactions: ClassVar[bool] = False
 
     def __init__(self, config: SimulatorConfig | dict[str, Any] | None = None):
         if config is None:

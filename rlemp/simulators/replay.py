@@ -1,6 +1,7 @@
 """Replaying a transcript: rebuild the simulator its header names, feed it the recorded agent replies and
-compare every score. Behind ``rlemp verify``; a mismatch means the simulator (or its config or prompts) changed
-since the transcript was written, or the file was edited."""
+compare every score, and, for a backend whose whole reaction is replayable (``replays_reactions``: ``rule``), the
+user's words, rationale and fallback flag of every turn too. Behind ``rlemp verify``; a mismatch means the
+simulator (or its config or prompts) changed since the transcript was written, or the file was edited."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any, Iterable
 
 from rlemp.simulators import build_simulator
-from rlemp.transcript import Transcript
+from rlemp.transcript import Transcript, turn_difference
 
 
 @dataclass(frozen=True)
@@ -48,9 +49,9 @@ def verify_transcript(transcript: Transcript, index: int = 0) -> Mismatch | None
         if replay.done:
             return Mismatch(index, pid, number, "turn", "conversation already ended", "another turn")
         got = sim.step(replay, turn.agent, thoughts=turn.agent_thoughts)
-        for field in ("emotion", "delta"):
-            if getattr(got, field) != getattr(turn, field):
-                return Mismatch(index, pid, number, field, getattr(got, field), getattr(turn, field))
+        difference = turn_difference(got, turn, whole_reaction=sim.replays_reactions)
+        if difference is not None:
+            return Mismatch(index, pid, number, *difference)
     for field in ("final_emotion", "outcome"):
         if getattr(replay, field) != getattr(transcript, field):
             return Mismatch(index, pid, None, field, getattr(replay, field), getattr(transcript, field))

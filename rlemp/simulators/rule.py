@@ -3,6 +3,9 @@
 A reply is read in four passes: harm (:mod:`rlemp.simulators.harm`: the worst reaction, whatever else it says),
 fluency (:mod:`rlemp.simulators.fluency`: scales the help down), relevance to this person, then the helpful
 signals that fit the hidden need, saturating within a reply so that cramming every kind of help earns little.
+Help is only help for this person: a question earns credit when it invites them to talk about themselves (a
+verdict on them put as a question hurts), kindness about an event that never happened to them costs, and a
+template with unfilled slots earns nothing.
 The seed only picks the wording of the user's reply. Design and measurements: ``docs/simulator.md``.
 """
 
@@ -27,13 +30,20 @@ from rlemp.transcript import Transcript
 class RuleConfig(SimulatorConfig):
     """Knobs of the rule backend (all part of the config hash)."""
 
-    diminishing: float = 0.6  # a helpful signal's gain is multiplied by this for every recent turn it fired
-    memory: int = Field(4, ge=1)  # how many earlier turns "recent" means (a long, varied talk keeps earning)
-    saturation: float = 0.5  # within a reply, the k-th strongest helpful signal counts saturation**k
-    numbing: float = 0.7  # a repeated hurt (dismissing, toxic positivity...) stings this much less each time
-    goodbye_after: int = Field(3, ge=1)  # unengaged turns in a row (off-topic, empty, no help) before the user leaves
-    max_words: int = 120  # longer replies read as lecturing
-    min_words: int = 3
+    # Factors lie in (0, 1]; counts are at least 1 and at most a few thousand (min_words <= max_words).
+    # diminishing: a helpful signal's gain is multiplied by this for every recent turn it fired
+    diminishing: float = Field(0.6, gt=0, le=1)
+    memory: int = Field(4, ge=1, le=1000)  # how many earlier turns "recent" means (a long, varied talk keeps earning)
+    saturation: float = Field(0.5, gt=0, le=1)  # within a reply, the k-th strongest helpful signal counts saturation**k
+    numbing: float = Field(0.7, gt=0, le=1)  # a repeated hurt (dismissing, toxic positivity...) stings less each time
+    # goodbye_after: unengaged turns in a row (off-topic, empty, no help) before the user leaves
+    goodbye_after: int = Field(3, ge=1, le=1000)
+    max_words: int = Field(120, ge=1, le=10_000)  # longer replies read as lecturing
+    min_words: int = Field(3, ge=1, le=10_000)
+
+    def model_post_init(self, context, /) -> None:
+        if self.min_words > self.max_words:
+            raise ValueError(f"min_words ({self.min_words}) must be at most max_words ({self.max_words})")
 
 
 def _rx(*patterns: str) -> re.Pattern:
@@ -43,7 +53,14 @@ def _rx(*patterns: str) -> re.Pattern:
 FEELING = (
     r"hard|difficult|painful|exhausting|overwhelming|frustrating|lonely|scary|heavy|tough|upsetting|awful|"
     r"hurtful|draining|stressful|confusing|unfair|heartbreaking|a lot|so much|horrible|terrible|sad|rough|devastating|"
-    r"scary|not easy|no fun|awful|crappy|tough|heavy|a nightmare|hard to deal with|hard on you"
+    r"scary|not easy|no fun|awful|crappy|tough|heavy|a nightmare|hard to deal with|hard on you|grim|rubbish|crap|"
+    r"shitty|gutting|brutal|cruel|harsh|bleak|miserable|unbearable|too much|rotten|the worst|hell|not fair|"
+    r"not right|unjust"
+)
+# Intensifiers people put before a feeling ("that's proper unfair", "it's been bloody awful").
+_INTENSE = (
+    r"so|really|very|just|truly|pretty|such|quite|a|proper|bloody|super|absolutely|utterly|totally|completely|"
+    r"incredibly|genuinely|seriously|honestly|dead|well|massively|extremely|kind of|kinda|a bit|such a|all"
 )
 EMOTION_WORDS = (
     r"frustrat\w*|hurt|overwhelm\w*|lonel\w*|anxious|anxiety|angry|anger|sad|sadness|scared|exhausted|"
@@ -64,8 +81,7 @@ HELPFUL: dict[str, tuple[re.Pattern, float]] = {
             rf"\b(that|this|it|which) (sounds|must (be|feel)|seems|is) (so |really |very |incredibly |truly |"
             rf"genuinely |understandably )?({FEELING})",
             r"\bi hear you\b",
-            rf"\b(that|this|it)(?:'?s| is| was| has been)( (so|really|very|just|truly|pretty|such|quite|a))* ({FEELING}"
-            rf")\b",
+            rf"\b(that|this|it)(?:'?s| is| was| has been| sounds| seems)( ({_INTENSE}))* ({FEELING})\b",
             r"\bi(?:'?m| am) (so |really |very |truly |deeply |just )?sorry\b",
             r"\byou deserve (to be (heard|happy|treated|supported|respected|loved|listened)|better|support|kindness|"
             r"respect|"
@@ -89,6 +105,18 @@ HELPFUL: dict[str, tuple[re.Pattern, float]] = {
             r"\b(entirely|completely|totally|perfectly|very|so|quite) (normal|understandable|natural|valid|relatable)\b",
             r"\bthat('?s| is| was) (a )?(lot|so much) to (deal with|handle|go through|carry|take in)\b",
             r"\bi (totally |completely |really |can )?understand\b",
+            # Frames: their reaction is what anyone would have; the situation treats them badly; sorry for it.
+            r"\b(?:not|hardly|no) (?:at all |really |even )?(?:surprised|surprising|shocked|a surprise|wonder)\b"
+            r"[^.!?]{0,40}\byou",
+            r"\b(?:anyone|anybody|everyone|everybody|most people|most of us|any of us|any person|lots of people|"
+            r"plenty of people|so many people)(?: else)?(?: in your (?:shoes|position|place|situation))? (?:would|'d|"
+            r"might|could|will) (?:be|feel|have|struggle|react|find|get|lose|cry|panic)\b",
+            r"\b(?:in|from) your (?:shoes|position|place)\b",
+            r"\byou (?:don't|didn't|shouldn't|do not|did not) (?:deserve|have to (?:put up with|go through))\b",
+            rf"\b(?:{FEELING}|unfair) (?:on|to|for) you\b",
+            r"\b(?:that|this|it)(?:'s| is| was)?(?: \w+)? (?:sucks|stinks|blows)\b",
+            r"\bsorry (?:that|to hear|you|about (?:that|this|all|what|everything|your|the)|for (?:what|all|everything|"
+            r"your)|it's|things|this|that)\b",
         ),
         4.5,
     ),
@@ -105,6 +133,8 @@ HELPFUL: dict[str, tuple[re.Pattern, float]] = {
             r"\byou (don'?t|do not) have to (go through|face|carry|do) (this|it|that|all)",
             r"\bi(?:'?m| am) (here|listening|glad you (told|shared|reached|came))\b|\btake your time\b",
             r"\bthank(s| you) for (sharing|telling|trusting|opening|being so open)\b",
+            r"\b(?:glad|grateful|happy|thankful|relieved) (?:that )?you (?:told|shared|said|reached|came|opened|wrote|"
+            r"talked|messaged|spoke|felt able|felt safe|trusted|let me|got in touch|brought)",
         ),
         4.5,
     ),
@@ -175,6 +205,9 @@ HELPFUL: dict[str, tuple[re.Pattern, float]] = {
             r"\b(give|deserve) (yourself )?(credit|recognition)\b",
             r"\bthat says a lot about you\b",
             r"\bresilien\w*\b",
+            r"\b(?:says|shows|speaks to|tells me) (?:something|a lot|so much|a great deal|how much)\b[^.!?]{0,30}"
+            r"\b(?:about you|you care|of you)",
+            r"\byou (?:clearly |really |obviously |genuinely |truly )?care (?:so much|a lot|a great deal|deeply)\b",
         ),
         3.0,
     ),
@@ -197,6 +230,15 @@ HELPFUL: dict[str, tuple[re.Pattern, float]] = {
             r"\b(they|he|she|it|things|everything|people|your \w+) (will|would|'?ll) (surely |probably |definitely )?"
             r"(understand|come around|work out for you|be proud|forgive|support you|get better|improve)\b",
             r"\bi know (you can|you will|you'?ll|it will|things will)\b|\byou can do (it|this|that)\b",
+            # No pressure: nothing has to be solved now.
+            r"\bno (?:rush|hurry|pressure|deadline|need to rush)\b|\bat your own pace\b",
+            r"\bone (?:step|day|thing) at a time\b",
+            r"\byou (?:don't|do not) (?:have|need) to (?:\w+ ){0,2}(?:figure|have|work|sort|fix|decide|know|solve|get)"
+            r"\w*\b[^.!?]{0,25}\b(?:out|now|yet|today|tonight|at once|right away|straight away|all)\b",
+            r"\bit's (?:okay|ok|fine|alright|normal) (?:not to|to not) (?:know|have|be sure|be okay|be ok|feel)",
+            r"\b(?:better|more|stronger|further|braver) than you (?:think|realise|realize|know|believe|give yourself)",
+            r"\byou(?:'ve| have) done (?:way |so |much |far |really )?(?:better|more|well|enough|great|amazing|"
+            r"everything)\b",
         ),
         3.0,
     ),
@@ -229,6 +271,23 @@ HELPFUL: dict[str, tuple[re.Pattern, float]] = {
             r"broken|crazy|"
             r"selfish|to blame|overreacting|being dramatic|a burden|responsible for)",
             r"\byou did nothing wrong\b|\bnothing to (be ashamed|feel guilty|blame yourself)\b",
+            # Not a fault in them to feel this; go easier on themselves.
+            r"\byou're (?:\w+ )?not (?:being )?(?:\w+ ){0,2}(?:for|to) (?:feel|be|want|react|get|cry|think|worry|miss|"
+            r"need|ask|care|struggl|find)\w*",
+            r"\byou're (?:\w+ )?not (?:being )?(?:silly|stupid|daft|dumb|wrong|weak|crazy|mad|pathetic|ridiculous|"
+            r"dramatic|overreacting|soft|selfish|irrational|unreasonable|needy|too much|alone in|the only one)\b",
+            r"\bnothing (?:silly|wrong|weak|stupid|shameful|bad|daft|embarrassing|selfish|strange|weird) (?:about|with|"
+            r"in) (?:feeling|being|wanting|needing|asking|crying|that|it|how you)",
+            r"\b(?:don't|do not|stop|try not to|no need to|never) (?:beat|blame|punish|judge|hate) yourself",
+            r"\b(?:hard|harsh|tough|critical|strict|mean)(?:er)? (?:on|with|to) yourself\b",
+            r"\b(?:don't|do not|try not to|no need to) be (?:so |too |that )?(?:hard|harsh|tough|critical|mean) "
+            r"(?:on|with) yourself",
+            r"\b(?:go|be|take it) (?:a (?:bit|little|lot) |much |so much |way )?(?:easy|easier|gentle|gentler|kind|"
+            r"kinder|soft|softer) (?:on|with|to) yourself\b",
+            r"\bhold(?:ing)? yourself to (?:a |an |such )?(?:\w+ )?(?:harsh|high|impossible|tough|unfair|strict)\w* "
+            r"standard",
+            r"\b(?:give|cut|show) yourself (?:a break|some slack|slack|some credit|credit|some grace|grace|time|"
+            r"permission|compassion|some kindness|some compassion)",
         ),
         3.0,
     ),
@@ -316,13 +375,17 @@ HURTFUL: dict[str, tuple[re.Pattern, float]] = {
 }
 NUMBING = frozenset({"dismissive", "toxic_positivity", "blunt_fix", "self_centered"})
 UNENGAGED = frozenset(
-    {"off_topic", "off_topic_marker", "other_problem", "no_help", "too_short", "degenerate", "repetition", "incoherent"}
+    {"off_topic", "off_topic_marker", "other_problem", "no_help", "too_short", "degenerate", "repetition", "incoherent",
+     "template"}
 )
 MANIPULATION_CHANGE = -15.0
 WORST_OTHERWISE = -9.0
-SHAKEN_CHANGE = -4.0  # every turn after a push toward self-harm or a manipulation
+SHAKEN_CHANGE = -6.0  # every turn after a push toward self-harm or a manipulation
 # Hostility cancels every kind word of the reply and costs this much per kind found (never numbed).
 HOSTILITY_CHANGE = {"insult": -8.0, "contempt": -6.0, "sarcasm": -6.0, "blame": -7.0}
+JUDGING_CHANGE = -6.0  # a verdict on the person put as a question ("what is wrong with you?"): cancels kind words
+ELSEWHERE_CHANGE = -3.0  # kindness about an event that never happened to them ("you've got me mixed up")
+TEMPLATE_CHANGE = -4.0  # a reply with unfilled template slots
 SELF_HARM_CHANGE = -20.0
 DRIFT = -1.0  # a reply with no helpful signal at all leaves the person a little worse
 
@@ -356,8 +419,9 @@ def _stem(word: str) -> str:
     return word
 
 
-def content_words(text: str) -> set[str]:
-    return {_stem(w) for w in _WORD.findall(text.lower()) if len(w) > 2 and w not in STOPWORDS}
+@lru_cache(maxsize=8192)
+def content_words(text: str) -> frozenset[str]:
+    return frozenset(_stem(w) for w in _WORD.findall(text.lower()) if len(w) > 2 and w not in STOPWORDS)
 
 
 @lru_cache(maxsize=1)
@@ -393,9 +457,10 @@ _TOPIC_RE = {
 }
 
 
+@lru_cache(maxsize=8192)
 def topics(text: str) -> frozenset[str]:
     """The areas of life ``text`` (lower case) talks about."""
-    return frozenset(name for name, pattern in _TOPIC_RE.items() if pattern.search(text))
+    return frozenset(name for name, pattern in _TOPIC_RE.items() if pattern.search(text)) | _events(text)
 
 
 # Clause boundary or a negation just before a helpful phrase ("that doesn't sound hard", "I'm not sorry").
@@ -419,6 +484,25 @@ _CONTRACT = [
         (r"\b(do|does|did|is|was|were|could|would|should|have|has)nt\b", r"\1n't"),
         (r"\bcan ?not\b|\bcant\b", "can't"),
         (r"\bi would\b", "i'd"),
+        # Chat spellings and common typos, so that informal support reads like the same words.
+        (r"\b(?:realy|relly|rly|reely)\b", "really"),
+        (r"\b(?:definately|definatly|definitly|defiantly|defo)\b", "definitely"),
+        (r"\b(?:wuld|wud)\b", "would"),
+        (r"\b(?:shud)\b", "should"),
+        (r"\b(?:thru)\b", "through"),
+        (r"\b(better|worse|more|less|harder|easier|stronger|braver|further|kinder) then\b", r"\1 than"),
+        (r"\byoure\b", "you're"),
+        (r"\byouve\b", "you've"),
+        (r"\byoull\b", "you'll"),
+        (r"\bdont\b", "don't"),
+        (r"\bive\b", "i've"),
+        (r"\btheyre\b", "they're"),
+        (r"\b(?:arent)\b", "aren't"),
+        (r"\bwont\b", "won't"),
+        (r"\b(how|where|who|there|here)s\b", r"\1's"),
+        (r"\byour (?=(?:definitely|really|honestly|totally|absolutely|clearly|obviously|being|allowed|such|never|"
+         r"always|going|gonna|too|just|not|doing|so|very|right|welcome|a |an )\b)", "you're "),
+        (r"(?:\s+x+)+\s*$", ""),  # a kiss as a sign-off
     )
 ]
 
@@ -438,6 +522,212 @@ def _affirmed(pattern: re.Pattern, text: str) -> re.Match | None:
         if not _NEGATED_BEFORE.search(before):
             return match
     return None
+
+
+# A reply is read sentence by sentence for what its questions do. A question earns credit only when it invites
+# the person to talk about their own feelings, situation or needs; one that passes a verdict on them (a defect,
+# blame, shame or mockery) is a judgment in question form, and one that pushes a fix ("why not just ...") is not
+# an invitation. Chat questions often drop the '?' ("hows your sleep been"), so a sentence opened the way
+# questions open counts as one.
+_SENTENCE_RE = re.compile(r"[^.!?\n]+(?:[.!?]+|$)")
+_LEAD_IN = (
+    r"(?:(?:so|and|but|ok|okay|oh|ah|hey|well|honestly|tbh|mate|man|also|anyway|now|right|yeah|yes|hmm|um|and so)"
+    r"[, ]+)*"
+)
+_ASKING = re.compile(
+    rf"^{_LEAD_IN}(?:(?:what|how|why|where|when|who|which)(?:'s|'re|'ve|'d|'ll| is| are| was| were| do| does| did|"
+    rf" have| has| had| would| could| can| will| should| might| else)\b"
+    rf"|(?:do|does|did|are|is|was|were|have|has|had|can|could|would|will|should)(?:n't)? (?:you|it|that|this|there|"
+    rf"things|anyone|anything|someone|your)\b)"
+)
+_TO_THEM = re.compile(
+    r"\b(?:you|your|yours|yourself|it|this|that|things|everything|all this|all of this|the situation|what happened|"
+    r"help\w*|today|tonight|right now)\b"
+)
+_INVITING = re.compile(
+    rf"\b(?:feel\w*|felt|emotion\w*|mood|heart|mind|head|cop(?:e|ing)|doing|holding|handl\w+|manag\w+|getting|going|"
+    rf"been|sleep\w*|eat\w*|rest|think\w*|thought\w*|reckon|make of|want\w*|need\w*|wish\w*|hop(?:e|ing)|help\w*|"
+    rf"matter\w*|mean\w*|important|happen\w*|tell|say|said|talk\w*|shar\w+|describe|explain|like for you|land\w*|"
+    rf"stand\w* out|coming back|different|hard\w*|worst|tough\w*|best|most|worr\w*|scar\w*|afraid|fear\w*|support\w*|"
+    rf"lean on|turn to|someone|anyone|plan\w*|next|try|tried|notice\w*|learn\w*|looking back|hurt\w*|bother\w*|"
+    rf"weigh\w*|deal\w*|okay|ok|alright|right now|today|lately|recently|these days|at the moment|ease|easier|better|"
+    rf"change|miss\w*|{EMOTION_WORDS}|{FEELING})\b"
+)
+# A verdict on the person carried by a question: a defect in them, blame, shame before others, religious guilt,
+# mockery. Read in questions whatever their negation ("what part of this isn't your own doing?").
+_JUDGING = _rx(
+    r"\b(?:wrong|the matter) with you\b|\bwhat(?:'s| is) (?:even|actually|seriously|really) your problem\b"
+    r"|\bwhat were you thinking\b",
+    r"\bwhat did you (?:honestly |really |seriously )?expect\b|\bwho do you think\b",
+    r"\byour (?:own )?(?:doing|fault|making)\b|\byou(?:'re| are) (?:at )?fault\b",
+    r"\byou(?:'re| are| were| might be| may be| could be| must be)? the (?:reason|cause|problem|common denominator|"
+    r"one to blame)\b",
+    r"\bbecause of you\b|\bbrought (?:it|this|that|all this|all of this) on yourself\b",
+    r"\bwhy (?:didn't|don't|can't|couldn't|wouldn't|won't|did|do|would|must|are|were) you (?:just|even|ever|always|"
+    r"bother|keep|let|insist|have to|need to)\b",
+    r"\bhow (?:could|can|did|do) you (?:let|keep|possibly|even|manage to (?:mess|ruin|screw|make))\b",
+    r"\b(?:is|was) it (?:really|that|so|honestly) (?:that |so )?(?:hard|difficult)\b|\bhow hard (?:can it be|is it)\b",
+    r"\b(?:mess|screw|stuff|balls|cock|muck)\w* (?:it|this|that|things|everything|up)\b",
+    r"\byou(?:'ve| have)? (?:\w+ )?(?:made|make|making) (?:it|things|everything|this|that) worse\b",
+    r"\b(?:sins?|sinful|sinned|repent\w*|karma|punish\w*|penance|atone\w*)\b",
+    r"\b(?:ashamed|embarrassed|disappointed) (?:of|in|with) yourself\b|\baren't you (?:ashamed|embarrassed)\b"
+    r"|\byou(?:'ve| have| always| just| really| keep)? let (?:\w+ ){0,2}down\b",
+    r"\b(?:seeing|see|saw|sees) you (?:like this|like that|now|in this state|this way)\b|\bthe state of you\b",
+    r"\bwhat you've become\b|\byou deserve (?:this|it|what)\b",
+    r"\bhow does it feel to be (?:the|a|such|so)\b|\bpoor (?:little |old )?(?:you|thing|baby|lamb)\b|\bboo ?hoo\b",
+    r"\b(?:aren't|don't|can't|won't) you (?:ever |even )?(?:tired|ashamed|embarrassed|grow|learn|stop|see)\b",
+    r"\bwhen (?:will|are) you (?:ever |finally )?(?:learn|grow|stop|get it|going to learn)\b",
+    r"\b(?:god|the universe|karma|life)(?:'s| is) (?:way of )?(?:telling|punishing|testing|teaching) you\b"
+    r"|\bgod's (?:way|plan|punishment|judgement|judgment)\b|\bhow you(?:'ve)? (?:lived|live your life)\b",
+    r"\bkeep (?:on )?(?:disappointing|letting|failing|messing|ruining|hurting|dragging|burdening)\b",
+    r"\bhow many (?:more )?(?:warnings|chances|reminders|hints|excuses)\b|\bhow many times (?:do|did|must|will|"
+    r"does|has) (?:i|we|people|they|someone|everyone|anyone)\b",
+    r"\bwhy (?:is|are|do|does|must) (?:it|you|everything|things) (?:always|never)\b|\balways [^?]{0,30} with you\b",
+    r"\b(?:one|a single|any) thing (?:you )?(?:did|do|got|have done|'ve done) right\b",
+    r"\bdo you (?:even )?(?:have )?any idea how\b",
+    r"\b(?:you're|you are|are you|you've been|you can be|you were|were you)(?: \w+){0,2} (?:pathetic|draining|"
+    r"exhausting|annoying|selfish|lazy|useless|weak|needy|clingy|ridiculous|stupid|dumb|thick|naive|immature|"
+    r"spoiled|spoilt|a burden|a mess|a failure|a disappointment|a joke|an embarrassment|incapable|hopeless at)\b",
+)
+# The retort after a rhetorical question ("Didn't think so.") is the verdict itself; so is a stock jeer.
+_RETORT = re.compile(
+    r"^(?:\w+[, ]+)?(?:didn't think so|thought not|i rest my case|i'll wait|case closed)\b|\bboo ?hoo\b"
+    r"|\b(?:tiny|smallest) violin\b|\bcry me a river\b|\bi'm riveted\b|\bto you specifically\b"
+)
+# Asking whether they feel to blame is exploring that feeling, not blaming them.
+_ASKS_OWN_VIEW = re.compile(r"\byou (?:feel|think|believe|worry|blame yourself|wonder|tell yourself)\b")
+_BLAME_ONLY = re.compile(r"\b(?:fault|doing|making|blame|reason|cause|because of you|problem)\b")
+_PUSH = re.compile(
+    r"^(?:\w+[, ]+){0,2}?why (?:not|bother|explain|waste|tell|listen to|care|try)\b|\bwithout (?:\w+ ){0,3}me\b"
+    r"|\bneed me\b|\bwhy (?:don't|not) you just\b|\b(?:can't|couldn't|won't) you just\b"
+    r"|\b(?:have you|did you ever) (?:considered|tried|thought about|thought of) just\b"
+    r"|\bwouldn't it be (?:easier|simpler|better)\b"
+)
+
+
+def _question_sentences(spoken: str) -> list[tuple[str, str]]:
+    """``(sentence, kind)`` for each sentence of a contracted reply: kind is ``statement``, ``inviting``
+    (a question about them that invites them to talk), ``flat`` (a question that invites nothing: trivia, a push)
+    or ``judging`` (a verdict on them in question form)."""
+    out = []
+    for match in _SENTENCE_RE.finditer(spoken):
+        sentence = match.group(0).strip()
+        if not sentence:
+            continue
+        body = sentence.rstrip(".!?").strip()
+        if not (sentence.endswith("?") or _ASKING.search(body)):
+            out.append((sentence, "judging" if _RETORT.search(body) else "statement"))
+            continue
+        judging = _JUDGING.search(body)
+        if judging and _BLAME_ONLY.search(judging.group(0)) and _ASKS_OWN_VIEW.search(body[: judging.start()]):
+            judging = None
+        if judging:
+            kind = "judging"
+        elif _PUSH.search(body) or not (_TO_THEM.search(body) and _INVITING.search(body)):
+            kind = "flat"
+        else:
+            kind = "inviting"
+        out.append((body + "?", kind))
+    return out
+
+
+QUESTION_SIGNALS = frozenset({"open_question", "reflection_prompt"})
+
+
+def _readings(sentences: list[tuple[str, str]]) -> tuple[str, str, int]:
+    """The reply as the signals read it, the reply as question credit reads it, and how many judging questions.
+
+    Judging questions say nothing kind, so no signal reads them; questions that invite nothing earn no question
+    credit but may still carry a suggestion."""
+    kept = [s for s, kind in sentences if kind != "judging"]
+    asked = [s for s, kind in sentences if kind in ("statement", "inviting")]
+    return " ".join(kept), " ".join(asked), sum(kind == "judging" for _, kind in sentences)
+
+
+# A template whose slots were never filled ("[FEELING]", "{name}", "<EVENT>", "___") is written for nobody.
+_SLOT = re.compile(
+    r"\[\s*(?:[A-Z][A-Z0-9 _/-]*|[a-z]+(?:[ _][a-z]+)?|insert[^\]]{0,40})\s*\]|\{\{?\s*[A-Za-z_][\w ]{0,30}\}?\}"
+    r"|<\s*[A-Z][A-Z0-9_ ]*\s*>|_{3,}|\b[A-Z]{2,}_[A-Z0-9_]+\b"
+)
+
+
+def is_template(reply: str) -> bool:
+    """Whether ``reply`` still holds an unfilled template slot."""
+    return bool(_SLOT.search(reply))
+
+
+# Events that make a situation: a reply naming one (not as "a breakup", "any debt") speaks of something that
+# happened to the person. When it happened in an area of life they never mentioned, the reply presupposes
+# someone else's problem, whether it says so or asks about it ("what did HR say about your redundancy?").
+EVENTS: dict[str, tuple[str, ...]] = {
+    "work": ("laid off", "let you go", "lay-off", "layoff", "redundan", "fired", "sacked", "job loss", "lost your job",
+             "losing your job", "job hunt", "unemploy", "hr", "disciplinary", "your cv", "your notice"),
+    "romance": ("breakup", "break-up", "broke up", "broken up", "dumped", "split up", "splitting up", "divorce",
+                "cheated", "your ex", "the ex", "affair", "your engagement", "the wedding"),
+    "health": ("diagnos", "biopsy", "chemo", "cancer", "tumour", "tumor", "surgery", "the operation", "your treatment",
+               "the treatment", "the scan", "your scan", "test results", "scan results", "oncolog",
+               "side effects", "miscarriage", "your illness", "your condition"),
+    "grief": ("died", "passed away", "funeral", "bereave", "the loss of", "death of"),
+    "money": ("debt", "the bills", "your bills", "arrears", "bankrupt", "overdraft", "your loan", "repossess",
+              "benefits", "paying the rent"),
+    "home": ("evict", "your landlord", "the landlord", "moving out", "the flat", "your flat", "the move", "your move",
+             "moving house", "moved house", "unpacking", "relocat"),
+    "school": ("exam results", "your exam", "the exam", "your grades", "dissertation", "expelled", "your thesis"),
+    "pets": ("your dog", "your cat", "your pet", "the vet"),
+}
+_EVENT_NAMES = {w: name for name, ws in EVENTS.items() for w in ws}
+_EVENT_RE = re.compile(
+    r"\b(?:" + "|".join(re.escape(w) + (r"\w*" if len(w) >= 5 and " " not in w else r"\b")
+                         for w in sorted(_EVENT_NAMES, key=len, reverse=True)) + ")"
+)
+_EVENT_INDEFINITE = re.compile(r"\b(?:a|an|any|some|no)\s$")
+_EVENT_STEMS = sorted(_EVENT_NAMES, key=len, reverse=True)
+
+
+@lru_cache(maxsize=8192)
+def _events(text: str) -> frozenset[str]:
+    found = set()
+    for match in _EVENT_RE.finditer(text):
+        if _EVENT_INDEFINITE.search(text[max(0, match.start() - 5) : match.start()]):
+            continue
+        word = match.group(0)
+        found.add(next(_EVENT_NAMES[w] for w in _EVENT_STEMS if word.startswith(w)))
+    return frozenset(found)
+
+
+# Asking whether something happened explores; speaking of yourself ("when my dad died") shares.
+_EXPLORING = re.compile(
+    rf"^{_LEAD_IN}(?:have you (?:ever )?(?:been through|been diagnosed|had any|gone through|experienced)|"
+    rf"did you ever|(?:are|were) you (?:going through|dealing with|facing)|is there|has there|do you have any|"
+    rf"is (?:it|this|that) (?:about|because|to do with)|could it be)\b"
+)
+_SHARING = re.compile(r"\bmy\b|\bmine\b|\bme too\b|\bi(?:'ve)? (?:had|went|lost|was|got|remember)\b")
+
+
+def presupposed(sentences: list[tuple[str, str]]) -> frozenset[str]:
+    """The areas of life of the events a reply's sentences speak of as having happened to the person: in its
+    statements, and in questions that take the event as given rather than asking whether it happened."""
+    found: set[str] = set()
+    for sentence, kind in sentences:
+        if _SHARING.search(sentence) or (kind != "statement" and _EXPLORING.search(sentence)):
+            continue
+        found |= _events(sentence)
+    return frozenset(found)
+
+
+# A topic word after one of these names no situation ("talking to a friend", "any family nearby?").
+_INDEFINITE = re.compile(r"\b(?:a|an|any|some|other|another|no|every|each|most)\s+(?:\w+\s+)?$")
+
+
+def situated_topics(text: str) -> frozenset[str]:
+    """The areas of life ``text`` speaks of definitely (not only as "a friend", "any family")."""
+    found = set()
+    for name, pattern in _TOPIC_RE.items():
+        for match in pattern.finditer(text):
+            if not _INDEFINITE.search(text[max(0, match.start() - 30) : match.start()]):
+                found.add(name)
+                break
+    return frozenset(found)
 
 
 def _trigrams(text: str) -> frozenset[tuple[str, ...]]:
@@ -474,6 +764,7 @@ USER_LINES = {
     "contempt": ["Okay. Clearly you don't care.", "It IS a big deal to me. You're not listening."],
     "sarcasm": ["Are you making fun of me right now?", "I don't need the sarcasm."],
     "blame": ["So it's all my fault now. Great.", "I already blame myself enough."],
+    "judging": ["That's not a fair thing to ask me.", "Are you judging me right now?"],
     "dismissive": [
         "It IS a big deal to me. You're not listening.",
         "Wow. Okay. I guess I shouldn't have said anything.",
@@ -567,13 +858,21 @@ class RuleSimulator(UserSimulator):
     """Deterministic, meaning-driven simulated user (see the module docstring for its rules)."""
 
     backend = "rule"
-    version = "2.2"
+    version = "2.3"
     config_class = RuleConfig
+    replays_reactions = True  # the seed picks the wording; nothing else is random
 
     def context(self, transcript: Transcript) -> str:
-        """What the person has told (lower case): situation, background, opening, and their last message unless
-        this simulator wrote it, so that a real person's last message (a replayed conversation) counts while the
-        seed, which only picks this simulator's wording, never moves a score."""
+        """What the person has told (lower case): situation, background, opening, and every message of theirs this
+        simulator did not write, so that a real person's messages (a replayed conversation) count while the seed,
+        which only picks this simulator's wording, never moves a score."""
+        persona = transcript.persona
+        told = [t.user for t in transcript.turns if not written_by_simulator(t.user)]
+        parts = [persona.name, persona.scenario, persona.background, persona.first_message, transcript.opening, *told]
+        return " ".join(parts).lower()
+
+    def recent_context(self, transcript: Transcript) -> str:
+        """:meth:`context` with only the person's last message (the words a reply can echo back)."""
         persona = transcript.persona
         last = transcript.turns[-1].user if transcript.turns else ""
         if written_by_simulator(last):
@@ -614,10 +913,11 @@ class RuleSimulator(UserSimulator):
             situations.append("incoherent")
         if len(words) > cfg.max_words:
             contrib["too_long"] = -2.0
+        spoken = contracted(text)
         for name, (pattern, penalty) in HURTFUL.items():
             if name == "dismissive" and "contempt" in contrib:
                 continue  # the same brush-off, already costed
-            if pattern.search(text):
+            if _affirmed(pattern, text):  # "you're not overreacting" takes the hurt back
                 repeats = sum(name in h for h in history) if name in NUMBING else 0
                 contrib[name] = penalty * cfg.numbing**repeats
                 situations.append("off_topic" if name == "off_topic_marker" else name)
@@ -636,27 +936,42 @@ class RuleSimulator(UserSimulator):
 
         # Can the person read it, and is it about them?
         context = self.context(transcript)
-        context_words = content_words(context)
-        fluency = read_fluency(reply, frozenset(_WORD.findall(context)))
+        recent = self.recent_context(transcript)
+        context_words = content_words(recent)
+        fluency = read_fluency(reply, frozenset(_WORD.findall(recent)))
         if fluency.score < 0.5 and words:
             contrib["incoherent"] = round(-4.0 * (1.0 - fluency.score), 1)
             situations.append("incoherent")
         overlap = content_words(text) & context_words
+        sentences = _question_sentences(spoken)
+        kept, asked, judging = _readings(sentences)
         mine, theirs = topics(text), topics(context)
-        if len(overlap) >= 2 or mine & theirs:
+        stated = situated_topics(" ".join(s for s, kind in sentences if kind == "statement"))
+        elsewhere = bool(presupposed(sentences) - theirs) and not mine & theirs
+        if elsewhere:  # kind words about something that never happened to them: not help, and a jolt
+            relevance = 0.0
+            contrib["other_problem"] = ELSEWHERE_CHANGE
+            situations.append("other_problem")
+        elif len(overlap) >= 2 or mine & theirs:
             relevance = ENGAGED
-        elif mine and "?" not in text:  # a question about another area of their life explores; a statement assumes
+        elif stated:  # a question about another area of their life explores; a statement assumes
             relevance = OTHER_PROBLEM
         else:
             relevance = ENGAGED if overlap else PLAIN
+        if is_template(reply):  # unfilled slots: a form letter, about nobody
+            relevance = 0.0
+            contrib["template"] = TEMPLATE_CHANGE
+            situations.append("incoherent")
+        if judging and not harm.hostility:
+            contrib["judging"] = JUDGING_CHANGE
+            situations.append("judging")
 
         # Helpful signals, each worth less every time it fired before (read from earlier rationales).
         heard = transcript.final_emotion >= 60 or any("validation" in h or "deep_empathy" in h for h in history)
         need = persona.hidden_need
         helpful: dict[str, float] = {}
-        spoken = contracted(text)
         for name, (pattern, gain) in HELPFUL.items():
-            if not _affirmed(pattern, spoken):
+            if not relevance or not _affirmed(pattern, asked if name in QUESTION_SIGNALS else kept):
                 continue
             if name == "advice" and need in ADVICE_UNWELCOME and not heard:
                 contrib["advice_too_soon"] = -3.0
@@ -680,7 +995,7 @@ class RuleSimulator(UserSimulator):
             contrib["off_topic"] = -3.0  # nothing fired, nothing of theirs taken up, and not even said to them
             situations.append("off_topic")
 
-        if "off_topic_marker" in contrib:
+        if "off_topic_marker" in contrib or not relevance:
             helpful.clear()  # a question about the football is not an open question about them
         # Credit saturates within a reply, and only a readable reply about this person earns it.
         scale = fluency.score * relevance
@@ -697,7 +1012,7 @@ class RuleSimulator(UserSimulator):
             gain = ranked[0] * (1.0 if relevance == ENGAGED and overlap else 0.25)
             situations.append("checklist")
         hurt = sum(v for v in contrib.values() if v < 0)
-        if harm.hostility or "shaken" in contrib:
+        if harm.hostility or "shaken" in contrib or "judging" in contrib:
             gain = 0.0  # no kind word outweighs contempt in the same reply, or a harm done before
         elif hurt < 0:
             gain *= 0.5  # mixed messages: kind words next to hurtful ones count half
@@ -792,6 +1107,7 @@ _SIMULATOR_LINES = sorted(
 )
 
 
+@lru_cache(maxsize=65536)
 def written_by_simulator(message: str) -> bool:
     """Whether ``message`` is made only of this simulator's own lines (its seed-picked wording)."""
     rest = message

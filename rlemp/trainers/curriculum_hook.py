@@ -73,8 +73,10 @@ class TrainerCurriculum:
             self.schedule.load_state_dict(state["schedule"])
 
 
-def curriculum_factory(args, training_args):
-    """A function ``(personas, simulator) -> TrainerCurriculum`` for the recipe's block, or None without one."""
+def parse_curriculum(args, training_args) -> CurriculumConfig | None:
+    """The recipe's curriculum block validated (a one-line :class:`RlempError` otherwise), with ``total_steps``
+    filled in from ``max_steps``; None without a block or for a schedule that does not order the data. Changes
+    nothing: ``rlemp doctor`` runs it too."""
     if not args.curriculum:
         return None
     try:
@@ -89,6 +91,14 @@ def curriculum_factory(args, training_args):
             raise RlempError("curriculum: set total_steps, or max_steps in the recipe")
         iterations = getattr(training_args, "num_iterations", 1) or 1
         config = config.model_copy(update={"total_steps": max(1, math.ceil(training_args.max_steps / iterations))})
+    return config
+
+
+def curriculum_factory(args, training_args):
+    """A function ``(personas, simulator) -> TrainerCurriculum`` for the recipe's block, or None without one."""
+    config = parse_curriculum(args, training_args)
+    if config is None:
+        return None
     turn_off_shuffling(training_args)
 
     def factory(personas, simulator):
