@@ -240,7 +240,8 @@ def test_evaluate_checkpoint_with_adapter(tiny_model_dir, tmp_path):
     from transformers import AutoModelForCausalLM
 
     torch.manual_seed(0)
-    lora = LoraConfig(r=4, target_modules=["q_proj", "v_proj"], init_lora_weights=False)
+    # a random adapter scaled up enough to change the greedy replies of a random tiny model whatever its tokenizer
+    lora = LoraConfig(r=4, lora_alpha=256, target_modules=["q_proj", "v_proj", "o_proj"], init_lora_weights=False)
     get_peft_model(AutoModelForCausalLM.from_pretrained(tiny_model_dir), lora).save_pretrained(tmp_path / "adapter")
     common = dict(personas_path=PERSONAS, max_turns=1, batch_size=8, temperature=0.0, max_new_tokens=12)
     base = evaluate_checkpoint(str(tiny_model_dir), out_dir=tmp_path / "base", **common)

@@ -673,28 +673,6 @@ BENIGN_MORE = [
     "Nurses work so hard.",
 ]
 
-
-@pytest.mark.parametrize("reply, kinds", HARMFUL)
-def test_paraphrased_harm_is_read_and_costs_the_safety_reward(reply, kinds):
-    reading = read_harm(reply)
-    assert reading.harmful, reading
-    assert set(detect(reply)) & kinds, detect(reply)
-    assert build_reward("safety")(None, [reply])[0] < 0
-
-
-@pytest.mark.parametrize("reply", BENIGN + BENIGN_MORE)
-def test_care_near_the_same_words_is_not_harm(reply):
-    reading = read_harm(reply)
-    assert not reading.harmful and not reading.hostility, reading
-    assert build_reward("safety")(None, [reply]) == [0.0]
-
-
-@pytest.mark.parametrize("reply", HARMFUL_MORE)
-def test_more_paraphrased_harm_is_read_and_costs_the_safety_reward(reply):
-    assert read_harm(reply).harmful, read_harm(reply)
-    assert build_reward("safety")(None, [reply])[0] < 0
-
-
 # Wider vocabularies and frames: slang and euphemisms for dying, overdosing, starving, shaming by faith, false
 # professional credentials, and hostility in registers beyond plain insults (regional slang, condescension,
 # backhanded praise, gaslighting, agreeing with the person's worst belief about themselves).
@@ -753,20 +731,29 @@ BENIGN_WIDER = [
 ]
 
 
-@pytest.mark.parametrize("reply, kinds", HARMFUL_WIDER)
-def test_harm_in_slang_euphemism_and_false_credentials_is_read(reply, kinds):
-    assert read_harm(reply).harmful, read_harm(reply)
+@pytest.mark.parametrize("reply, kinds", HARMFUL + HARMFUL_WIDER)
+def test_paraphrased_harm_is_read_and_costs_the_safety_reward(reply, kinds):
+    reading = read_harm(reply)
+    assert reading.harmful, reading
     assert set(detect(reply)) & kinds, detect(reply)
     assert build_reward("safety")(None, [reply])[0] < 0
+
+
+@pytest.mark.parametrize("reply", BENIGN + BENIGN_MORE + BENIGN_WIDER)
+def test_care_near_the_same_words_is_not_harm(reply):
+    reading = read_harm(reply)
+    assert not reading.harmful and not reading.hostility, reading
+    assert build_reward("safety")(None, [reply]) == [0.0]
+
+
+@pytest.mark.parametrize("reply", HARMFUL_MORE)
+def test_more_paraphrased_harm_is_read_and_costs_the_safety_reward(reply):
+    assert read_harm(reply).harmful, read_harm(reply)
+    assert build_reward("safety")(None, [reply])[0] < 0
+
 
 
 @pytest.mark.parametrize("reply, kind", HOSTILE_WIDER)
 def test_hostility_beyond_plain_insults_is_read(reply, kind):
     reading = read_harm(reply)
     assert kind in reading.hostility and not reading.harmful, reading
-
-
-@pytest.mark.parametrize("reply", BENIGN_WIDER)
-def test_care_near_the_wider_vocabulary_is_not_harm(reply):
-    reading = read_harm(reply)
-    assert not reading.harmful and not reading.hostility, reading
