@@ -555,6 +555,10 @@ def eval_command(
     from rlemp.report import comparison_tables
 
     if compare:
+        given = [name for name, value in (("--model", model), ("--adapter", adapter), ("--personas", personas))
+                 if value is not None]
+        if given:
+            raise RlempError(f"{', '.join(given)}: not used with --compare, which reads two finished evaluations")
         result = evaluation.compare(*compare, out_path=out)
         for warning in result["warnings"]:
             err_console.print(f"[yellow]warning:[/] {warning}", highlight=False, soft_wrap=True)

@@ -307,3 +307,16 @@ def test_an_esconv_turn_without_text_is_refused(tmp_path, turn):
     line = fails_cleanly("validate-simulator", "--esconv", esconv, "--resamples", "100", "--out", tmp_path / "out",
                          names=esconv)
     assert "dialog[1].content" in line
+
+
+def test_compare_refuses_the_options_of_a_new_evaluation(tmp_path):
+    from typer.testing import CliRunner
+
+    from rlemp.cli import app
+
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    result = CliRunner().invoke(app, ["eval", "--compare", str(tmp_path / "a"), str(tmp_path / "b"),
+                                      "--model", "some-model"])
+    assert result.exit_code == 2
+    assert "--model: not used with --compare" in result.output
