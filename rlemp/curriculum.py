@@ -231,12 +231,7 @@ FORMATS = ("meld", "esconv", "rlemp")
 def load_meld(path: str | Path) -> list[Dialogue]:
     """Dialogues of a MELD-style CSV, in order of first appearance, utterances ordered by ``Utterance_ID``."""
     path = check_regular_file(path, "CSV")
-    try:
-        f = path.open(newline="", encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise InputError(path, None, None, "file not found") from None
-    except IsADirectoryError:
-        raise InputError(path, None, None, "is a directory, expected a CSV file") from None
+    f = path.open(newline="", encoding="utf-8-sig")  # check_regular_file has reported a missing path or a folder
     rows: dict[str, dict[int, Utterance]] = {}
     with f:
         reader = csv.DictReader(f)

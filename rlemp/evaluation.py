@@ -360,6 +360,15 @@ def _close(recorded: Any, recomputed: Any) -> bool:
     return abs(recorded - recomputed) <= METRIC_TOLERANCE * max(1.0, abs(recomputed))
 
 
+def _check_summary(recorded: Any, recomputed: dict[str, Any], metrics_file: Path, prefix: str = "") -> None:
+    """An InputError at ``prefix`` + the first :data:`SUMMARY_KEYS` number of ``recorded`` that the conversations
+    do not give."""
+    for key in SUMMARY_KEYS:
+        if not _close(getattr(recorded, key), recomputed[key]):
+            raise InputError(metrics_file, None, f"{prefix}{key}", f"{getattr(recorded, key)!r}, but the "
+                             f"conversations in {TRANSCRIPTS_FILE} give {recomputed[key]!r}")
+
+
 def check_eval_transcripts(eval_dir: str | Path, metrics: EvalMetrics,
                            numbered: Sequence[tuple[int, Transcript]]) -> tuple[list[Transcript], list[str]]:
     """The transcripts of an evaluation folder, checked against themselves and against its metrics, and the
@@ -399,10 +408,7 @@ def check_eval_transcripts(eval_dir: str | Path, metrics: EvalMetrics,
         raise InputError(metrics_file, None, "n_personas", f"{metrics.n_personas}, but {TRANSCRIPTS_FILE} holds "
                          f"{len(kept)} conversation(s)" + (f" ({len(repeated)} repeated line(s) left out)"
                                                           if repeated else ""))
-    for key in SUMMARY_KEYS:
-        if not _close(getattr(metrics, key), recomputed[key]):
-            raise InputError(metrics_file, None, key, f"{getattr(metrics, key)!r}, but the conversations in "
-                             f"{TRANSCRIPTS_FILE} give {recomputed[key]!r}")
+    _check_summary(metrics, recomputed, metrics_file)
     for group in ("by_hidden_need", "by_temperament"):
         recorded = getattr(metrics, group)
         if not recorded:  # optional: older or hand-written files leave the groups out
@@ -411,11 +417,7 @@ def check_eval_transcripts(eval_dir: str | Path, metrics: EvalMetrics,
             raise InputError(metrics_file, None, group, f"groups {sorted(recorded)}, but the conversations in "
                              f"{TRANSCRIPTS_FILE} fall into {sorted(recomputed[group])}")
         for name, summary in recorded.items():
-            for key in SUMMARY_KEYS:
-                if not _close(getattr(summary, key), recomputed[group][name][key]):
-                    expected = recomputed[group][name][key]
-                    raise InputError(metrics_file, None, f"{group}.{name}.{key}", f"{getattr(summary, key)!r}, "
-                                     f"but the conversations in {TRANSCRIPTS_FILE} give {expected!r}")
+            _check_summary(summary, recomputed[group][name], metrics_file, f"{group}.{name}.")
     if metrics.n_fallback_turns is not None and metrics.n_fallback_turns != recomputed["n_fallback_turns"]:
         raise InputError(metrics_file, None, "n_fallback_turns", f"{metrics.n_fallback_turns}, but the turns in "
                          f"{TRANSCRIPTS_FILE} hold {recomputed['n_fallback_turns']}")

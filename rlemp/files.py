@@ -37,12 +37,8 @@ def read_text(path: str | Path, kind: str = "text") -> str:
     check_regular_file(path, kind)
     try:
         return path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise InputError(path, None, None, "file not found") from None
     except UnicodeDecodeError as exc:
         raise InputError(path, None, None, f"not UTF-8 text ({exc.reason} at byte {exc.start})") from None
-    except IsADirectoryError:
-        raise InputError(path, None, None, f"is a directory, expected a {kind} file") from None
     except OSError as exc:  # permission denied, a FIFO that errors, a path through a file...
         raise InputError(path, None, None, f"cannot read: {exc.strerror or type(exc).__name__}") from None
 
@@ -64,16 +60,6 @@ def check_regular_file(path: str | Path, kind: str = "input") -> Path:
     return path
 
 
-def check_directory(path: str | Path, kind: str = "input") -> Path:
-    """``path`` if it is a directory; an :class:`InputError` otherwise."""
-    path = Path(path)
-    if not path.exists():
-        raise InputError(path, None, None, f"not found, expected a {kind} folder")
-    if not path.is_dir():
-        raise InputError(path, None, None, f"not a directory, expected a {kind} folder")
-    return path
-
-
 # A JSON escape of a UTF-16 surrogate (\ud800-\udfff): a pair decodes to one character, a lone one stays a
 # surrogate that cannot be encoded to UTF-8.
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
@@ -90,9 +76,17 @@ def has_lone_surrogate(text: str) -> bool:
     return False
 
 
-def find_lone_surrogate(value: Any, where: str = "") -> str | None:
+LONE_SURROGATE = ("text holds a lone UTF-16 surrogate (an unpaired \\ud800-\\udfff escape), which is not valid "
+                  "Unicode text")
+
+
+def find_lone_surrogate(value: Any, raw: str | None = None) -> str | None:
     """The dotted path ("turns.2.content"; "" for the value itself) of the first string, or mapping key, in a
-    decoded JSON/YAML value that holds a lone surrogate; None when there is none."""
+    decoded JSON/YAML value that holds a lone surrogate; None when there is none. ``raw``, the JSON text the value
+    was decoded from, skips the walk when it holds no surrogate escape."""
+    if raw is not None and not _SURROGATE_ESCAPE.search(raw):
+        return None
+    where = ""
     stack: list[tuple[Any, str]] = [(value, where)]
     while stack:
         item, at = stack.pop()
@@ -114,12 +108,9 @@ def find_lone_surrogate(value: Any, where: str = "") -> str | None:
 def check_no_surrogates(value: Any, path: str | Path, line: int | None = None, raw: str | None = None) -> Any:
     """``value`` (decoded from ``raw`` text, when given, for a quick test) if no string in it holds a lone
     surrogate; an :class:`InputError` naming the file, line and field otherwise."""
-    if raw is not None and not _SURROGATE_ESCAPE.search(raw):
-        return value
-    field = find_lone_surrogate(value)
+    field = find_lone_surrogate(value, raw)
     if field is not None:
-        raise InputError(path, line, field or None, "text holds a lone UTF-16 surrogate (an unpaired \\ud800-"
-                                                  "\\udfff escape), which is not valid Unicode text")
+        raise InputError(path, line, field or None, LONE_SURROGATE)
     return value
 
 

@@ -23,7 +23,7 @@ from rlemp.personas import Persona
 Outcome = Literal["success", "failure", "goodbye", "max_turns"]
 OUTCOMES = ("success", "failure", "goodbye", "max_turns")
 MAX_SEED = 2**63 - 1  # a signed 64-bit integer: numpy, torch and SQLite take it as is
-# The SAGE lines, as in :mod:`rlemp.simulators.base` (which imports this module, so they are repeated here).
+# The SAGE lines: success at 100, failure below 10, at most 10 points a turn (the simulators take them from here).
 SUCCESS_EMOTION = 100
 FAILURE_BELOW = 10
 MAX_DELTA = 10

@@ -26,13 +26,10 @@ FollowUps = Sequence[str] | str | Path | None
 
 def read_followups(path: str | Path) -> list[str]:
     """Follow-ups from a text file: one per line; blank lines and lines starting with ``#`` are skipped."""
-    path = Path(path)
-    check_regular_file(path, "follow-up text")
+    path = check_regular_file(path, "follow-up text")
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
-    except FileNotFoundError:
-        raise InputError(path, None, None, "file not found") from None
-    except (UnicodeDecodeError, IsADirectoryError):
+    except UnicodeDecodeError:
         raise InputError(path, None, None, "expected a UTF-8 text file with one follow-up per line") from None
     followups = [line.strip() for line in lines if line.strip() and not line.strip().startswith("#")]
     if not followups:

@@ -22,7 +22,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from rlemp.errors import RlempError, printable
-from rlemp.files import find_lone_surrogate
+from rlemp.files import LONE_SURROGATE, find_lone_surrogate
 from rlemp.service.engine import ConversationEngine, Dispatcher
 from rlemp.service.schemas import (BatchReply, ServiceError, BatchReplyRequest, BatchStarted, BatchStartRequest, BatchTurns,
                                    EnvRequest, ErrorBody, FailedTurn, Health, Metrics, ReplyRequest, StartRequest,
@@ -118,10 +118,9 @@ class RequestGuard:
             return body, error_response(400, f"malformed JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})")
         except RecursionError:
             return body, error_response(400, "malformed JSON: nested too deeply")
-        field = find_lone_surrogate(value) if "\\u" in text else None
+        field = find_lone_surrogate(value, raw=text)
         if field is not None:  # text no UTF-8 store or response could hold
-            return body, error_response(422, f"{field or 'body'}: text holds a lone UTF-16 surrogate (an unpaired "
-                                             "\\ud800-\\udfff escape), which is not valid Unicode text")
+            return body, error_response(422, f"{field or 'body'}: {LONE_SURROGATE}")
         return body, None
 
 

@@ -20,16 +20,13 @@ from pydantic import BaseModel, ConfigDict
 
 from rlemp.errors import RlempError
 from rlemp.personas import Persona
-from rlemp.transcript import Transcript, Turn
+from rlemp.transcript import FAILURE_BELOW, MAX_DELTA, SUCCESS_EMOTION, Transcript, Turn
 
 logger = logging.getLogger(__name__)
 
-MAX_DELTA = 10
 # Longest agent reply a simulated user reads, in characters (a 64-token turn is a few hundred): longer ones are
 # cut, and counted in the log, so that a runaway generation cannot stall the rule backend or bloat an LLM prompt.
 MAX_REPLY_CHARS = 8000
-SUCCESS_EMOTION = 100
-FAILURE_BELOW = 10
 DEFAULT_MAX_TURNS = 8
 
 
