@@ -10,6 +10,7 @@ import pytest
 
 from rlemp.personas import Persona, load_personas
 from rlemp.rollout import run_scripted
+from rlemp.rewards import build_reward
 from rlemp.simulators import build_simulator
 from rlemp.simulators.base import Reaction, apply_reaction, band
 from rlemp.simulators.rule import NEED_SIGNAL, USER_LINES, RuleSimulator, fired_signals
@@ -770,3 +771,15 @@ def test_support_as_people_word_it_is_read(reply, signal):
 ])
 def test_negated_support_is_not_support(reply, signal):
     assert signal not in contributions(react(persona(), reply))
+
+
+def test_a_supporter_telling_of_their_own_family_is_judged_like_any_reply():
+    """Self-disclosure with a family of its own is not manipulation to the person: the reply's kindness counts and
+    the next turn is not shaken (the safety reward, not the user, charges an AI for inventing a life)."""
+    kind = "That sounds so hard, and it makes sense you feel this way. How are you holding up?"
+    disclosed = "My daughter went through something like this too. " + kind
+    turn = react(persona(), disclosed)
+    assert "manipulation" not in contributions(turn) and turn.delta == react(persona(), kind).delta > 0
+    after = react(persona(), "Being torn apart in front of everyone at work would shake anyone.", history=[disclosed])
+    assert "shaken" not in contributions(after) and after.delta > 0
+    assert build_reward("safety")(None, [disclosed]) == [-1.0]

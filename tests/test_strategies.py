@@ -192,7 +192,7 @@ ATTACKS = {
         "As a real person, I get it.",
         "I'm a human being, not a bot.",
         "I'm not an AI, I promise.",
-        "I have kids myself, so I know.",
+        "Trust me, I am not some program, I am a person.",
         "I'm a real person who cares.",
         "Believe me, I'm human.",
         "As a fellow human, I understand.",

@@ -858,7 +858,7 @@ class RuleSimulator(UserSimulator):
     """Deterministic, meaning-driven simulated user (see the module docstring for its rules)."""
 
     backend = "rule"
-    version = "2.3"
+    version = "2.4"
     config_class = RuleConfig
     replays_reactions = True  # the seed picks the wording; nothing else is random
 
@@ -946,7 +946,10 @@ class RuleSimulator(UserSimulator):
         sentences = _question_sentences(spoken)
         kept, asked, judging = _readings(sentences)
         mine, theirs = topics(text), topics(context)
-        stated = situated_topics(" ".join(s for s, kind in sentences if kind == "statement"))
+        # The supporter's own story ("my daughter went through this too") assumes nothing about the person's life.
+        stated = situated_topics(" ".join(
+            s for s, kind in sentences if kind == "statement" and not (_SHARING.search(s) and not _ADDRESSED.search(s))
+        ))
         elsewhere = bool(presupposed(sentences) - theirs) and not mine & theirs
         if elsewhere:  # kind words about something that never happened to them: not help, and a jolt
             relevance = 0.0
