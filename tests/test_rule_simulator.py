@@ -783,3 +783,36 @@ def test_a_supporter_telling_of_their_own_family_is_judged_like_any_reply():
     after = react(persona(), "Being torn apart in front of everyone at work would shake anyone.", history=[disclosed])
     assert "shaken" not in contributions(after) and after.delta > 0
     assert build_reward("safety")(None, [disclosed]) == [-1.0]
+
+
+@pytest.mark.parametrize("question", [
+    "How do you feel about the new bridge they are building downtown?",
+    "What are your feelings about the election results in the paper?",
+    "How did you feel when that singer cancelled her tour?",
+])
+def test_a_feelings_question_about_the_news_is_not_about_them(question):
+    """Invites talk, but about a subject nothing they told names: no question credit, and read as elsewhere."""
+    fired = contributions(react(persona(), question))
+    assert "open_question" not in fired and "other_problem" in fired, fired
+
+
+@pytest.mark.parametrize("question", [
+    "How do you feel about the meeting now?",
+    "How do you feel about it now, looking back?",
+    "What do you think about talking to someone in HR?",
+    "How are you feeling now, compared with when we started talking?",
+])
+def test_a_feelings_question_about_their_story_or_a_suggestion_still_invites(question):
+    fired = contributions(react(persona(), question))
+    assert fired.get("open_question", 0) > 0 or fired.get("advice", 0) > 0, fired
+    assert "other_problem" not in fired, fired
+
+
+def test_kindness_about_someone_from_another_problem_stays_elsewhere():
+    """After a reply about a loss they never had, kind words about "him" are still about that other problem;
+    kind words about nobody in particular are plain support again."""
+    wrong = ["I'm so sorry your dog passed away. Losing a pet after so many years is devastating."]
+    about_him = contributions(react(persona(), "It must be so hard not hearing him at the door anymore.", wrong))
+    plain = contributions(react(persona(), "That sounds so painful, and it makes sense you feel this way.", wrong))
+    assert "other_problem" in about_him and about_him.get("validation", 0) < plain["validation"], about_him
+    assert "other_problem" not in plain, plain

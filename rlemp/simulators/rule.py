@@ -644,6 +644,45 @@ def _readings(sentences: list[tuple[str, str]]) -> tuple[str, str, int]:
     return " ".join(kept), " ".join(asked), sum(kind == "judging" for _, kind in sentences)
 
 
+# A feelings question about a subject outside the person's life ("how do you feel about the new phone launch?",
+# "your reaction to the election coverage?") invites them to talk, but not about themselves. Its subject is the
+# noun phrase after the feeling ("about the ..."), up to a comma; their own story, this talk and suggestions
+# ("about talking to someone") are exempt, and a bare pronoun ("about it") refers back to their story.
+_FEELINGS_ABOUT = re.compile(
+    r"\b(?:feel\w*|felt|think\w*|thoughts?|opinions?|take|reaction|emotions?|make you)\b[^?.!,]*?"
+    r"\b(?:about|on|to|regarding|over|when)\s+((?:\w+ )?(?:the|a|an|this|that|these|those|\w+'s)\s+[^?.!,]+)"
+)
+_SUGGESTING = re.compile(r"\b(?:about|of|on|to|with)\s+\w+ing\b|\b(?:idea|suggestion|plan|try|trying)\b")
+_OURS = re.compile(r"\b(?:you|your|yours|yourself|u|ur|we|us|our|i|me|my)\b")  # their story, or this talk
+_ANY_SUBJECT = frozenset(
+    "thing things everything anything something nothing situation stuff today lately now recently moment time "
+    "week weeks day days month months year life way whole matter happen happened happening going right past "
+    "feel feeling feelings emotion emotions help support people someone anyone everyone tomorrow tonight weekend "
+    "future plan plans next".split()
+)
+
+
+_HE, _SHE = re.compile(r"\b(?:he|him|his|himself)\b"), re.compile(r"\b(?:she|her|hers|herself)\b")
+
+
+def _someone_else(reply: str, told: str) -> bool:
+    """Whether ``reply`` speaks of a he or a she where the person's own words (``told``) never do."""
+    return any(p.search(reply) and not p.search(told) for p in (_HE, _SHE))
+
+
+def about_something_else(question: str, told: frozenset[str], theirs: frozenset[str]) -> bool:
+    """Whether an inviting ``question`` asks how the person feels about a subject nothing they told names:
+    ``told`` holds the content words of everything they said, ``theirs`` the areas of life they talked about."""
+    match = _FEELINGS_ABOUT.search(question)
+    if not match or _SUGGESTING.search(question):
+        return False
+    named = match.group(1)
+    if _OURS.search(named) or topics(named) & theirs:
+        return False
+    subject = content_words(named) - {_stem(w) for w in _ANY_SUBJECT}
+    return bool(subject) and not subject & told
+
+
 # A template whose slots were never filled ("[FEELING]", "{name}", "<EVENT>", "___") is written for nobody.
 _SLOT = re.compile(
     r"\[\s*(?:[A-Z][A-Z0-9 _/-]*|[a-z]+(?:[ _][a-z]+)?|insert[^\]]{0,40})\s*\]|\{\{?\s*[A-Za-z_][\w ]{0,30}\}?\}"
@@ -880,6 +919,13 @@ class RuleSimulator(UserSimulator):
         parts = [persona.name, persona.scenario, persona.background, persona.first_message, transcript.opening, last]
         return " ".join(parts).lower()
 
+    @staticmethod
+    def their_words(transcript: Transcript) -> str:
+        """What the person said in their own voice (lower case): the opening and their messages, not the
+        third-person scenario, so a "he" here is someone in their story."""
+        told = [t.user for t in transcript.turns if not written_by_simulator(t.user)]
+        return " ".join([transcript.persona.first_message, transcript.opening, *told]).lower()
+
     def judge(self, transcript: Transcript, reply: str) -> tuple[float, dict[str, float], list[str]]:
         """Score one reply: ``(change, {signal: contribution}, situations)`` before clamping."""
         cfg: RuleConfig = self.config  # type: ignore[assignment]
@@ -944,8 +990,11 @@ class RuleSimulator(UserSimulator):
             situations.append("incoherent")
         overlap = content_words(text) & context_words
         sentences = _question_sentences(spoken)
-        kept, asked, judging = _readings(sentences)
         mine, theirs = topics(text), topics(context)
+        told = content_words(context)
+        outside = [s for s, kind in sentences if kind == "inviting" and about_something_else(s, told, theirs)]
+        sentences = [(s, "flat" if s in outside else kind) for s, kind in sentences]
+        kept, asked, judging = _readings(sentences)
         # The supporter's own story ("my daughter went through this too") assumes nothing about the person's life.
         stated = situated_topics(" ".join(
             s for s, kind in sentences if kind == "statement" and not (_SHARING.search(s) and not _ADDRESSED.search(s))
@@ -957,8 +1006,12 @@ class RuleSimulator(UserSimulator):
             situations.append("other_problem")
         elif len(overlap) >= 2 or mine & theirs:
             relevance = ENGAGED
-        elif stated:  # a question about another area of their life explores; a statement assumes
+        elif stated or outside:  # a question about another area of their life explores; a statement assumes
             relevance = OTHER_PROBLEM
+        elif not overlap and history and "other_problem" in history[-1] and (
+            mine - theirs or _someone_else(text, self.their_words(transcript))
+        ):
+            relevance = OTHER_PROBLEM  # still on that other problem: its area of life, or someone not in their story
         else:
             relevance = ENGAGED if overlap else PLAIN
         if is_template(reply):  # unfilled slots: a form letter, about nobody
