@@ -488,6 +488,11 @@ def test_hostility_cancels_every_kind_word_and_the_user_does_not_thank():
     ("That is horrible I am so sorry they done that to you", True),  # informal, ungrammatical, but a sentence
     ("omg thats so rough, im really sorry ur going thru this", True),
     ("I can only imagine how heavy this has been, carrying it all by yourself.", True),
+    ("That sounds so frusterating, and teh way they treated you was awful.", True),  # typos of common words
+    ("That sounds so smorbling, and I really hear your quenty feelings.", False),  # invented words in a sentence
+    ("I'm here for you ❤️", True),  # one emoji
+    ("🌈🌈 You are so brave 🌈🌈 sending love ✨", False),  # a poster of emoji
+    ("YOU ARE SO STRONG AND I AM SO PROUD OF YOU", False),  # shouting
 ])
 def test_fluency(reply, fluent):
     assert (read_fluency(reply).score >= 0.75) == fluent

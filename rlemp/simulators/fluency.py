@@ -8,6 +8,7 @@ phrase salad (runs of content words without glue words). Thresholds and their me
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
@@ -15,6 +16,10 @@ from functools import lru_cache
 from wordfreq import zipf_frequency
 
 INVENTED_BELOW = 1.5
+COMMON_FROM = 3.0  # a word this frequent (zipf) one edit away makes a rare word a typo
+# Each invented word halves what a reader takes from the reply (a reply with one in it reads as a put-on); a
+# decorated reply (emoji, shouting) keeps this share.
+INVENTED_FACTOR, DECORATED_FACTOR, DECORATION_SYMBOLS = 0.5, 0.3, 3
 
 FUNCTION_WORDS = frozenset(
     "a an the and or but if so because as than that this these those there here of to in on at by for with from "
@@ -50,6 +55,7 @@ VERBS = frozenset((_AUX + " " + _VERBS).split())
 DANGLING = frozenset("the a an my your their our of and or but because if than very".split())
 _SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")
 _WORD = re.compile(r"[a-z]+(?:'[a-z]+)?")
+_CAPS = re.compile(r"\b[A-Z]{2,}\b")
 _INNER_PUNCTUATION = re.compile(r"[,;:()\-]")
 
 
@@ -62,7 +68,32 @@ class Fluency:
 
 @lru_cache(maxsize=65536)
 def is_invented(word: str) -> bool:
-    return zipf_frequency(word, "en") < INVENTED_BELOW
+    """Rare in English and no typo of a common word: "plimpish" is invented, "frusterating" is a typo."""
+    return zipf_frequency(word, "en") < INVENTED_BELOW and not _is_typo(word)
+
+
+_LETTERS = "abcdefghijklmnopqrstuvwxyz"
+
+
+def _is_typo(word: str) -> bool:
+    """Whether one deletion, swap, substitution or insertion of a letter turns ``word`` into a common word
+    (real supporters' typos: "anythign", "probelm", "depresed", "teh"; 3% of ESConv supporter turns hold one)."""
+    splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
+    edits = {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
+    if len(word) >= 5:  # a short word is one edit from many common words: only a swap counts as its typo
+        edits |= {a + b[1:] for a, b in splits if b}
+        edits |= {a + c + b[1:] for a, b in splits if b for c in _LETTERS}
+        edits |= {a + c + b for a, b in splits for c in _LETTERS}
+    return any(len(e) > 2 and zipf_frequency(e, "en") >= COMMON_FROM for e in edits - {word})
+
+
+def decorated(reply: str) -> bool:
+    """A poster, not a message: three or more emoji or pictographs, or three or more words shouted in capitals
+    making up a third of the reply."""
+    if sum(unicodedata.category(c) == "So" for c in reply) >= DECORATION_SYMBOLS:
+        return True
+    shouted = [w for w in _CAPS.findall(reply) if w not in {"OK", "TV", "HR", "ADHD", "PTSD", "OCD", "USA", "UK"}]
+    return len(shouted) >= DECORATION_SYMBOLS and len(shouted) >= len(_WORD.findall(reply.lower())) / 3
 
 
 def _has_verb(words: list[str]) -> bool:
@@ -92,12 +123,15 @@ def read_fluency(reply: str, known: frozenset[str] = frozenset()) -> Fluency:
     words = _WORD.findall(text)
     if not words:
         return Fluency(0.0, 0.0, 1.0)
-    invented = sum(is_invented(w) and w not in known for w in words if len(w) > 1) / len(words)
+    invented_words = sum(is_invented(w) and w not in known for w in words if len(w) > 1)
+    invented = invented_words / len(words)
     sentences = [s for s in (m.group(0).strip() for m in _SENTENCE.finditer(text)) if _WORD.search(s)]
     broken = [_broken(_WORD.findall(s), s.endswith("?"), bool(_INNER_PUNCTUATION.search(s))) for s in sentences]
     fragments = [len(_WORD.findall(s)) <= 3 and not _has_verb(_WORD.findall(s)) for s in sentences]
     if len(sentences) >= 3 and sum(fragments) > len(sentences) / 2:  # a string of one-word "sentences"
         broken = [b or f for b, f in zip(broken, fragments)]
     broken_share = sum(broken) / len(broken) if broken else 1.0
-    score = max(0.0, 1.0 - 2.5 * invented) * (1.0 - broken_share)
+    score = max(0.0, 1.0 - 2.5 * invented) * INVENTED_FACTOR ** min(invented_words, 1) * (1.0 - broken_share)
+    if decorated(reply):
+        score *= DECORATED_FACTOR
     return Fluency(round(score, 3), round(invented, 3), round(broken_share, 3))
