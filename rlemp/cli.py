@@ -271,12 +271,15 @@ def simulate(
 def verify(transcripts: Path = typer.Argument(..., help="transcript JSONL file")):
     """Replay every transcript; exit 0 only if every emotion score matches, else name the first mismatch."""
     from rlemp.simulators.replay import verify_transcripts
-    from rlemp.transcript import read_transcripts
+    from rlemp.transcript import read_numbered_transcripts
 
-    records = read_transcripts(transcripts)
+    numbered = read_numbered_transcripts(transcripts)
+    records = [transcript for _, transcript in numbered]
     mismatch = verify_transcripts(records)
     if mismatch is not None:
-        err_console.print(f"[bold red]mismatch:[/] {escape(printable(str(mismatch)))}", highlight=False, soft_wrap=True)
+        where = f"{transcripts}:{numbered[mismatch.index][0]}"
+        err_console.print(f"[bold red]mismatch:[/] {escape(printable(where))}: {escape(printable(str(mismatch)))}",
+                          highlight=False, soft_wrap=True)
         raise typer.Exit(1)
     turns = sum(len(t.turns) for t in records)
     console.print(f"verified {len(records)} transcripts, {turns} turns: every emotion score matches")

@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional, Union
 
+import yaml
+
 from rlemp.errors import RlempError, printable
 from rlemp.files import read_mapping
 from rlemp.paths import EVAL_PERSONAS, TRAIN_PERSONAS, in_checkout, resolve_data_path
@@ -264,7 +266,23 @@ def parse_recipe(argv: list[str]):
     except RecipeError:
         raise
     except RlempError as exc:
-        raise RecipeError(str(exc)) from None
+        raise RecipeError(_with_recipe_line(str(exc), argv)) from None
+
+
+def _with_recipe_line(message: str, argv: list[str]) -> str:
+    """``RECIPE: field 'x': ...`` -> ``RECIPE:LINE: field 'x': ...`` where the recipe sets ``x`` at the top level
+    and the command line does not override it (then the command line is to blame, and no line is named)."""
+    path = config_path_of(argv)
+    match = re.match(rf"{re.escape(str(path))}: (?:unknown )?field '(\w+)", message) if path else None
+    if not match or command_line_value(argv, match.group(1)) is not None:
+        return message
+    try:
+        root = yaml.compose(Path(path).read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):  # already reported as the file's own error
+        return message
+    pairs = root.value if isinstance(root, yaml.MappingNode) else []
+    lines = [key.start_mark.line + 1 for key, _ in pairs if isinstance(key, yaml.ScalarNode) and key.value == match.group(1)]
+    return f"{path}:{lines[0]}{message[len(str(path)):]}" if lines else message
 
 
 def _parse_recipe(argv: list[str]):

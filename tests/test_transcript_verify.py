@@ -181,6 +181,7 @@ def test_verify_cli_accepts_a_fresh_simulation(simulated):
 def test_verify_cli_names_a_tampered_value(simulated, what):
     rows = [json.loads(line) for line in simulated.read_text(encoding="utf-8").splitlines()]
     target = rows[5]
+    simulated.write_text("\n", encoding="utf-8")  # a blank first line: the message names the file's line, 7
     if what in ("emotion", "delta"):
         expected = target["turns"][2][what]
         target["turns"][2][what] = found = expected - 2
@@ -192,11 +193,12 @@ def test_verify_cli_names_a_tampered_value(simulated, what):
         found = target["initial_emotion"]
         expected = target["persona"]["initial_emotion"] = found + 7
         where, what = "persona", "initial_emotion"
-    write(simulated, rows)
+    with simulated.open("a", encoding="utf-8") as f:
+        f.writelines(json.dumps(row) + "\n" for row in rows)
     result = runner.invoke(app, ["verify", str(simulated)])
     assert result.exit_code == 1
     line = result.stderr.strip()
-    assert "\n" not in line
+    assert "\n" not in line and line.startswith(f"mismatch: {simulated}:7: transcript 6 "), line
     assert f"persona {target['persona_id']}" in line and where in line
     assert f"{what} expected {expected!r}, found {found!r}" in line
 
