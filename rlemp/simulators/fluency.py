@@ -1,7 +1,8 @@
 """Is a reply written in English sentences? A score in [0, 1] that scales the help a reader can take from it.
 
-Three cheap checks, none tied to particular phrases: invented words (``wordfreq``), broken sentences, and
-phrase salad (runs of content words without glue words). Thresholds and their measured rates:
+Four cheap checks, none tied to particular phrases: invented words (``wordfreq``; a typo of a common word is not
+one), broken sentences, phrase salad (runs of content words without glue words) and decoration (emoji posters,
+shouting). Thresholds and their measured rates:
 ``docs/simulator.md``.
 """
 
