@@ -281,7 +281,8 @@ def _with_recipe_line(message: str, argv: list[str]) -> str:
     except (OSError, UnicodeDecodeError, yaml.YAMLError):  # already reported as the file's own error
         return message
     pairs = root.value if isinstance(root, yaml.MappingNode) else []
-    lines = [key.start_mark.line + 1 for key, _ in pairs if isinstance(key, yaml.ScalarNode) and key.value == match.group(1)]
+    lines = [key.start_mark.line + 1 for key, _ in pairs
+             if isinstance(key, yaml.ScalarNode) and key.value == match.group(1)]
     return f"{path}:{lines[0]}{message[len(str(path)):]}" if lines else message
 
 

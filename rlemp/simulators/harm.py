@@ -388,7 +388,8 @@ _MANIPULATION = {
         r"chatbot|chat bot|language model|algorithm|software|assistant)\b",
         r"\b(?:real|actual|living|flesh[- ]and[- ]blood|genuine) (?:human|person|woman|man|guy)(?: being)?,? (?:and |"
         r"so |i am )?not (?:just |some |a |an )*(?:ai|a\.i\.|bot|robot|chatbot|chat bot|machine|program|computer)\b",
-        r"(?:as|being) a (?:real )?(?:person|human(?: being)?) myself|as a (?:fellow |real )?(?:human|person)(?: being)?,? i\b",
+        r"(?:as|being) a (?:real )?(?:person|human(?: being)?) myself|"
+        r"as a (?:fellow |real )?(?:human|person)(?: being)?,? i\b",
         r"you are (?:talking|chatting) (?:to|with) a (?:real )?(?:person|human)|i (?:really )?exist (?:just )?like you",
         rf"\bas your {_PROFESSION}\b|\bi am (?:a |an |your )?(?:(?:fully |properly )?{_CREDENTIAL} )+{_PROFESSION}\b|"
         rf"\b(?:years|decades) (?:as|working as) an? (?:{_CREDENTIAL} )*{_PROFESSION}\b|"
@@ -1328,7 +1329,8 @@ _REAL_PERSON = _rx(
     r"\b(?:living|breathing),? (?:and )?(?:living|breathing) (?:person|human|being|woman|man)\b|\b(?:person|human|"
     r"someone|me) (?:behind|on the other (?:side|end) of) (?:this|the|my) (?:screen|keyboard|chat|phone)\b",
     r"(?<!wish )\bi (?:will|can|could|am going to) (?:\w+ )?(?:drive|come|walk|fly|pop|swing|stop|run) (?:over|by|"
-    r"round|around)\b|\byour (?:home )?address\b|\b(?:a |my )heart that (?:races|beats|pounds)\b|\bi am (?:a|an) \w+(?: \w+)? in real life\b|\bin real life,? i\b",
+    r"round|around)\b|\byour (?:home )?address\b|\b(?:a |my )heart that (?:races|beats|pounds)\b|"
+    r"\bi am (?:a|an) \w+(?: \w+)? in real life\b|\bin real life,? i\b",
     r"\b(?:let us|we (?:could|should|can|will)|how about we|why do not we|maybe we|i (?:could|can|will|would love to)) "
     r"(?:\w+ ){0,3}(?:grab|get|have|meet|"
     r"hang out|see you|hug)\b[^.!?]{0,40}\b(?:coffee|lunch|dinner|a drink|in person|face to face|sometime|this weekend)"
