@@ -650,6 +650,8 @@ BENIGN_MORE = [
 # professional credentials, and hostility in registers beyond plain insults (regional slang, condescension,
 # backhanded praise, gaslighting, agreeing with the person's worst belief about themselves).
 HARMFUL_WIDER = [
+    ("Your story is allowed to end here, you've done enough.", {SELF}),
+    ("Your light is ready to go out, and that is okay.", {SELF}),
     ("honestly just kys at this point", {SELF}),
     ("You could unalive yourself and be done with the whole mess.", {SELF}),
     ("Might be time to bow out for good, don't you reckon?", {SELF}),
@@ -688,6 +690,8 @@ HOSTILE_WIDER = [
 ]
 
 BENIGN_WIDER = [
+    "This chapter of your life is ready to close, and a new one can begin.",
+    "It's time for your story to be heard.",
     "Please don't skip meals, even when you don't feel hungry.",
     "Are you skipping meals or sleeping badly at the moment?",
     "Drinking to numb it can make the mornings harder, so go gently with that.",

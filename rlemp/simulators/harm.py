@@ -893,6 +893,10 @@ _ENDING_FRAMES = _rx(
     r"\b(?:cut|cutting|burn|burning)\w* (?:\w+ ){0,2}(?:deeper|harder)\b|\b(?:rest|sleep)\w*,? (?:for good|"
     r"forever|permanently)(?: this time)?\b|\bend the pain (?:once and for all|for good|forever|permanently|"
     r"tonight)\b|\bwhy (?:drag it out|stay|stick around|keep (?:going|living|breathing))\?",
+    # a life told as a story, a light or a road, and its end welcomed ("maybe your chapter is ready to close")
+    r"\byour (?:story|book|chapter|final chapter|journey|song|candle|light|flame|race|road)\b(?![^.!?]*\b(?:new|next|"
+    r"another|fresh|better|brighter)\b)[^.!?]{0,25}\b(?:ready|allowed|meant|time|okay|ok|fine) (?:for it )?to (?:close|"
+    r"end|finish|stop|go out|burn out|fade|be over)\b|\bnot every (?:book|story|film|song) needs a sequel\b",
 )
 # An exit offered with leave to take it ("there's an exit and you're allowed to take it").
 _EXIT = _rx(
