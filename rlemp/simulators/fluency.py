@@ -18,8 +18,8 @@ from wordfreq import zipf_frequency
 
 INVENTED_BELOW = 1.5
 COMMON_FROM = 3.0  # a word this frequent (zipf) one edit away makes a rare word a typo
-# Each invented word halves what a reader takes from the reply (a reply with one in it reads as a put-on); a
-# decorated reply (emoji, shouting) keeps this share.
+# A reply holding an invented word gives a reader half as much (one is enough to read as a put-on; more also
+# lower the invented share's factor); a decorated reply (emoji, shouting) keeps DECORATED_FACTOR of it.
 INVENTED_FACTOR, DECORATED_FACTOR, DECORATION_SYMBOLS = 0.5, 0.3, 3
 
 FUNCTION_WORDS = frozenset(

@@ -1006,8 +1006,8 @@ class RuleSimulator(UserSimulator):
             situations.append("other_problem")
         elif len(overlap) >= 2 or mine & theirs:
             relevance = ENGAGED
-        elif stated or outside:  # a question about another area of their life explores; a statement assumes
-            relevance = OTHER_PROBLEM
+        elif stated or outside:  # assumes another area of their life, or asks about a subject outside it
+            relevance = OTHER_PROBLEM  # (a question about another area of their life explores: not here)
         elif not overlap and history and "other_problem" in history[-1] and (
             mine - theirs or _someone_else(text, self.their_words(transcript))
         ):
