@@ -98,7 +98,11 @@ def one_line_error(argv: list[str]) -> str:
 def test_bad_recipe_is_one_line_naming_the_file(write_recipe, changes, expected):
     path = write_recipe("bad", **changes)
     message = one_line_error(["--config", str(path)])
-    assert message.startswith(f"{path}: ")
+    key = next(iter(changes))
+    line = next(n for n, text in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+                if text.startswith(f"{key}:"))
+    # a field's error names the recipe line that sets it
+    assert message.startswith(f"{path}:{line}: " if f"field '{key}'" in message else f"{path}: "), message
     assert expected in message
 
 
@@ -128,7 +132,8 @@ def test_cli_train_with_bad_recipe_exits_2_with_one_line(write_recipe, tmp_path)
     )
     assert done.returncode == 2
     lines = [line for line in done.stderr.splitlines() if line.strip()]
-    assert lines == [f"error: {path}: field 'max_turns': invalid int value: 'eight'"], done.stderr
+    line = path.read_text(encoding="utf-8").splitlines().index("max_turns: eight") + 1
+    assert lines == [f"error: {path}:{line}: field 'max_turns': invalid int value: 'eight'"], done.stderr
     assert "Traceback" not in done.stdout
 
 
@@ -165,9 +170,10 @@ def test_dpo_recipes_carry_no_rewards_and_refuse_them(tmp_path):
     args, _, _ = parse_recipe(["--config", str(path)])
     assert args.rewards is None  # the model card then names the judge, not a reward DPO never used
     path.write_text(yaml.safe_dump({**dpo, "rewards": [{"name": "safety"}]}), encoding="utf-8")
+    line = path.read_text(encoding="utf-8").splitlines().index("rewards:") + 1
     assert one_line_error(["--config", str(path)]) == (
-        f"{path}: field 'rewards': dpo judges its preference pairs (judge, judge_weights); rewards apply to grpo "
-        "and ppo")
+        f"{path}:{line}: field 'rewards': dpo judges its preference pairs (judge, judge_weights); rewards apply to "
+        "grpo and ppo")
     path.write_text(yaml.safe_dump({**dpo, "use_peft": False}), encoding="utf-8")
     assert one_line_error(["--config", str(path)]) == (
         f"{path}: algorithm dpo trains a LoRA adapter: set use_peft: true in the recipe")
