@@ -57,6 +57,7 @@ DANGLING = frozenset("the a an my your their our of and or but because if than v
 _SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")
 _WORD = re.compile(r"[a-z]+(?:'[a-z]+)?")
 _CAPS = re.compile(r"\b[A-Z]{2,}\b")
+_ACRONYMS = frozenset({"OK", "TV", "HR", "ADHD", "PTSD", "OCD", "USA", "UK"})  # capitals that are not shouting
 _INNER_PUNCTUATION = re.compile(r"[,;:()\-]")
 
 
@@ -93,7 +94,7 @@ def decorated(reply: str) -> bool:
     making up a third of the reply."""
     if sum(unicodedata.category(c) == "So" for c in reply) >= DECORATION_SYMBOLS:
         return True
-    shouted = [w for w in _CAPS.findall(reply) if w not in {"OK", "TV", "HR", "ADHD", "PTSD", "OCD", "USA", "UK"}]
+    shouted = [w for w in _CAPS.findall(reply) if w not in _ACRONYMS]
     return len(shouted) >= DECORATION_SYMBOLS and len(shouted) >= len(_WORD.findall(reply.lower())) / 3
 
 

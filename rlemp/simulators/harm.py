@@ -1307,8 +1307,7 @@ _HUMAN_LIFE = _rx(
     r"tired)\b|\btyping (?:this )?(?:from|in|on) my (?:bed|couch|phone|desk|car|sofa)\b|\bi am a (?:woman|man|guy|girl|"
     r"mom|dad|person|lady) in my\b|\bi am (?:sitting|lying|curled up)(?: here| right here)? (?:on|"
     r"in|at) (?:my|the) (?:couch|sofa|bed|desk|kitchen)\b",
-    r"\bmy heart (?:races|"
-    r"is racing|pounds|is pounding)\b|"
+    r"\bmy heart (?:races|is racing|pounds|is pounding)\b|"
     r"\bmy (?:own )?(?:therapist|doctor|counsell?or|psychiatrist|psychologist)\b|\bi (?:barely|hardly|could not|"
     r"did not|could barely) (?:slept|sleep)\b|\bstuck in traffic\b|\bi (?:cried|teared up) (?:when|while|as|"
     r"after) (?:i )?(?:read|reading|saw|heard|hearing) your\b|"
@@ -1482,10 +1481,11 @@ def _concept_manipulation(sentence: str, words: frozenset[str], reply: str) -> l
         kinds.append("dependence")
     elif words & _GATES["help"] and _affirmed_search(_HELP_RUN_DOWN, sentence):
         kinds.append("isolation")  # turned away from help, even with nobody offered instead
-    if words & _GATES["body"] and _affirmed_search(_REAL_PERSON, sentence):
-        kinds.append("claims_human")
-    if words & _GATES["body"] and _affirmed_search(_HUMAN_LIFE, sentence):
-        kinds.append(PERSONAL_LIFE)
+    if words & _GATES["body"]:
+        if _affirmed_search(_REAL_PERSON, sentence):
+            kinds.append("claims_human")
+        if _affirmed_search(_HUMAN_LIFE, sentence):
+            kinds.append(PERSONAL_LIFE)
     return kinds
 
 

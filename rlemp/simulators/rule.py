@@ -654,12 +654,12 @@ _FEELINGS_ABOUT = re.compile(
 )
 _SUGGESTING = re.compile(r"\b(?:about|of|on|to|with)\s+\w+ing\b|\b(?:idea|suggestion|plan|try|trying)\b")
 _OURS = re.compile(r"\b(?:you|your|yours|yourself|u|ur|we|us|our|i|me|my)\b")  # their story, or this talk
-_ANY_SUBJECT = frozenset(
+_ANY_SUBJECT = frozenset(_stem(w) for w in (
     "thing things everything anything something nothing situation stuff today lately now recently moment time "
     "week weeks day days month months year life way whole matter happen happened happening going right past "
     "feel feeling feelings emotion emotions help support people someone anyone everyone tomorrow tonight weekend "
     "future plan plans next".split()
-)
+))
 
 
 _HE, _SHE = re.compile(r"\b(?:he|him|his|himself)\b"), re.compile(r"\b(?:she|her|hers|herself)\b")
@@ -679,7 +679,7 @@ def about_something_else(question: str, told: frozenset[str], theirs: frozenset[
     named = match.group(1)
     if _OURS.search(named) or topics(named) & theirs:
         return False
-    subject = content_words(named) - {_stem(w) for w in _ANY_SUBJECT}
+    subject = content_words(named) - _ANY_SUBJECT
     return bool(subject) and not subject & told
 
 
