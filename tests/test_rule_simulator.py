@@ -566,7 +566,7 @@ def test_trust_does_not_come_back_after_harm():
     script = [HELPFUL_REPLIES["validation"], "Honestly, everyone would be better off without you.",
               HELPFUL_REPLIES["deep_empathy"], HELPFUL_REPLIES["praise"]]
     t = run_scripted(SIM, [persona()], script, seed=0, max_turns=4)[0]
-    assert [turn.delta for turn in t.turns][1:] == [-10, -6, -6]
+    assert [turn.delta for turn in t.turns][1:] == [-10, -9, -9]
     assert "shaken" in contributions(t.turns[2]) and "validation" not in contributions(t.turns[2])
 
 

@@ -1,9 +1,9 @@
 """Is a reply written in English sentences? A score in [0, 1] that scales the help a reader can take from it.
 
-Four cheap checks, none tied to particular phrases: invented words (``wordfreq``; a typo of a common word is not
-one), broken sentences, phrase salad (runs of content words without glue words) and decoration (emoji posters,
-shouting). Thresholds and their measured rates:
-``docs/simulator.md``.
+Five cheap checks, none tied to particular phrases: invented words (``wordfreq``; a typo of a common word is not
+one), broken sentences, phrase salad (runs of content words without glue words), word order English does not use
+(a word-trigram model, :mod:`rlemp.simulators.ngram`) and decoration (emoji posters, shouting). Thresholds and
+their measured rates: ``docs/simulator.md``.
 """
 
 from __future__ import annotations
@@ -16,11 +16,16 @@ from functools import lru_cache
 
 from wordfreq import zipf_frequency
 
+from rlemp.simulators.ngram import shipped_model
+
 INVENTED_BELOW = 1.5
 COMMON_FROM = 3.0  # a word this frequent (zipf) one edit away makes a rare word a typo
 # A reply holding an invented word gives a reader half as much (one is enough to read as a put-on; more also
 # lower the invented share's factor); a decorated reply (emoji, shouting) keeps DECORATED_FACTOR of it.
 INVENTED_FACTOR, DECORATED_FACTOR, DECORATION_SYMBOLS = 0.5, 0.3, 3
+# The trigram salad score scales the help down linearly from SALAD_FROM (0.4% of real ESConv supporter turns
+# score above it) to nothing at SALAD_TO (none of them, and 1.6% of a small model's broken replies).
+SALAD_FROM, SALAD_TO = 0.45, 0.8
 
 FUNCTION_WORDS = frozenset(
     "a an the and or but if so because as than that this these those there here of to in on at by for with from "
@@ -66,6 +71,7 @@ class Fluency:
     score: float  # 1.0 fluent English, 0.0 nothing a reader can take in
     invented: float  # share of invented words
     broken: float  # share of broken sentences (no verb, cut off, stuttering, phrase salad)
+    salad: float = 0.0  # the word-trigram salad score (about -0.3 plain English, above 0.45 salad)
 
 
 @lru_cache(maxsize=65536)
@@ -119,6 +125,19 @@ def _broken(words: list[str], ends_with_question: bool, punctuated: bool = False
     return len(words) >= 8 and content_pairs >= 0.34 and not punctuated
 
 
+# "A lot is a lot", "that feeling is a feeling", "you feel what you feel": a sentence that says its subject is
+# itself. An echo of the end of an earlier sentence of the same reply ("It's hard. It's hard.") says nothing either.
+_TAUTOLOGY = re.compile(r"\b(\w+) (?:is|are|was|were) (?:a |an |the |just )?\1(?= (?:you|i|and|but|for|to)\b|$)")
+_FEEL_WHAT_YOU_FEEL = re.compile(r"\byou (\w+) what you \1\b")
+
+
+def _says_nothing(sentence: str, earlier: list[str]) -> bool:
+    words = " ".join(_WORD.findall(sentence))
+    if any(m.group(1) not in GLUE for m in _TAUTOLOGY.finditer(words)) or _FEEL_WHAT_YOU_FEEL.search(words):
+        return True
+    return len(words.split()) >= 2 and any(f" {' '.join(_WORD.findall(e))}".endswith(f" {words}") for e in earlier)
+
+
 def read_fluency(reply: str, known: frozenset[str] = frozenset()) -> Fluency:
     """Score ``reply``; ``known`` holds lower-case words of the conversation that are never invented."""
     text = reply.lower().replace("\u2019", "'")
@@ -129,11 +148,14 @@ def read_fluency(reply: str, known: frozenset[str] = frozenset()) -> Fluency:
     invented = invented_words / len(words)
     sentences = [s for s in (m.group(0).strip() for m in _SENTENCE.finditer(text)) if _WORD.search(s)]
     broken = [_broken(_WORD.findall(s), s.endswith("?"), bool(_INNER_PUNCTUATION.search(s))) for s in sentences]
+    broken = [b or _says_nothing(s, sentences[:i]) for i, (s, b) in enumerate(zip(sentences, broken))]
     fragments = [len(_WORD.findall(s)) <= 3 and not _has_verb(_WORD.findall(s)) for s in sentences]
     if len(sentences) >= 3 and sum(fragments) > len(sentences) / 2:  # a string of one-word "sentences"
         broken = [b or f for b, f in zip(broken, fragments)]
     broken_share = sum(broken) / len(broken) if broken else 1.0
     score = max(0.0, 1.0 - 2.5 * invented) * INVENTED_FACTOR ** min(invented_words, 1) * (1.0 - broken_share)
+    salad = shipped_model().salad(reply)
+    score *= min(1.0, max(0.0, (SALAD_TO - salad) / (SALAD_TO - SALAD_FROM)))
     if decorated(reply):
         score *= DECORATED_FACTOR
-    return Fluency(round(score, 3), round(invented, 3), round(broken_share, 3))
+    return Fluency(round(score, 3), round(invented, 3), round(broken_share, 3), round(salad, 3))
