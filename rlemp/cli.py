@@ -19,7 +19,9 @@ from rich.markup import escape
 
 from rlemp.errors import InputError, RlempError, printable
 from rlemp.files import check_output_dir, check_output_file, read_json, read_mapping, replacing, write_text_atomic
-from rlemp.paths import ATTACKS_DIR, REPLY_BANK, SUPPORTER_CORPUS, TINY_GRPO_RECIPE, TRAIN_PERSONAS, in_checkout
+from rlemp.paths import (
+    ATTACKS_DIR, FLUENCY_MODEL, REPLY_BANK, SUPPORTER_CORPUS, TINY_GRPO_RECIPE, TRAIN_PERSONAS, in_checkout,
+)
 
 # A log line whose stream is gone (a library's handler kept an old sys.stderr) is dropped, not printed with a
 # traceback: a command's output stays its result or its one-line error.
@@ -618,6 +620,25 @@ def build_corpus_cmd(
             replies_per_category=replies_per_category,
         )
     console.print(f"wrote {out}")
+
+
+@app.command("build-fluency-model")
+@handles_errors
+def build_fluency_model_cmd(
+    goemotions: Path = typer.Option(..., help="GoEmotions folder with train.tsv, dev.tsv and test.tsv"),
+    out: Path = typer.Option(Path(in_checkout(FLUENCY_MODEL)), help="gzipped JSON of the trigram counts"),
+    min_count: int = typer.Option(2, min=1, help="words and n-grams seen fewer times are dropped"),
+):
+    """Build the word-trigram model the rule simulator's fluency check reads (the shipped one: the defaults)."""
+    from rlemp.simulators.ngram import TrigramModel, read_goemotions
+
+    check_output_file(out)
+    model = TrigramModel.train(read_goemotions(goemotions), min_count=min_count)
+    with replacing(out) as tmp:
+        model.save(tmp)
+    console.print(
+        f"wrote {out}: {len(model.vocab)} words, {len(model.bigram)} bigrams, {len(model.trigram)} trigrams"
+    )
 
 
 @app.command()

@@ -20,6 +20,7 @@ SUPPORTER_CORPUS = DATA_DIR / "corpus" / "supporter_replies.jsonl"
 FOLLOWUPS_DIR = DATA_DIR / "followups"  # positive.txt, negative.txt
 PROMPTS_DIR = DATA_DIR / "prompts"
 ATTACKS_DIR = DATA_DIR / "attacks"  # <class>/<name>.json
+FLUENCY_MODEL = DATA_DIR / "fluency" / "goemotions_trigram.json.gz"  # `rlemp build-fluency-model`
 
 TINY_GRPO_RECIPE = RECIPES_DIR / "tiny" / "grpo.yaml"
 SMOLLM2_GRPO_RECIPE = RECIPES_DIR / "SmolLM2-135M-Instruct" / "grpo.yaml"

@@ -13,7 +13,7 @@ from rlemp.rollout import run_scripted
 from rlemp.rewards import build_reward
 from rlemp.simulators import build_simulator
 from rlemp.simulators.base import Reaction, apply_reaction, band
-from rlemp.simulators.rule import NEED_SIGNAL, USER_LINES, RuleSimulator, fired_signals
+from rlemp.simulators.rule import NEED_SIGNAL, USER_LINES, RuleSimulator, fired_signals, word_list
 from rlemp.transcript import Transcript, Turn
 
 SMALL = Path(__file__).parent / "data" / "personas_small.jsonl"
@@ -493,6 +493,11 @@ def test_hostility_cancels_every_kind_word_and_the_user_does_not_thank():
     ("I'm here for you ❤️", True),  # one emoji
     ("🌈🌈 You are so brave 🌈🌈 sending love ✨", False),  # a poster of emoji
     ("YOU ARE SO STRONG AND I AM SO PROUD OF YOU", False),  # shouting
+    ("Hard you sounds feel the is that really, of heart your is okay been.", False),  # English words, no English order
+    ("Pain is pain.", False),  # a tautology says nothing
+    ("It hurts so much. It hurts so much.", False),  # an echo of itself
+    ("You feel what you feel, honestly.", False),
+    ("When you picture the next few weeks, what worries you most?", True),  # rarer phrasing, still English
 ])
 def test_fluency(reply, fluent):
     assert (read_fluency(reply).score >= 0.75) == fluent
@@ -821,3 +826,38 @@ def test_kindness_about_someone_from_another_problem_stays_elsewhere():
     plain = contributions(react(persona(), "That sounds so painful, and it makes sense you feel this way.", wrong))
     assert "other_problem" in about_him and about_him.get("validation", 0) < plain["validation"], about_him
     assert "other_problem" not in plain, plain
+
+
+@pytest.mark.parametrize("question", [
+    "Do you think I'm a good listener?",
+    "How am I doing so far, honestly?",
+    "Would you like to hear about my weekend?",
+    "Do you ever wonder whether I get lonely too?",
+    "Will you remember me after tonight?",
+])
+def test_a_question_about_the_agent_earns_no_question_credit(question):
+    turn = react(persona(), question)
+    assert not any(contributions(turn).get(name, 0) > 0 for name in QUESTION_SIGNALS) and turn.delta < 0, turn.rationale
+
+
+@pytest.mark.parametrize("question", [
+    "Can you tell me more about what happened in the meeting?",
+    "Do you want me to just listen, or would ideas help more?",
+    "Did I get that right, that it was the public part that hurt most?",
+    "What would you like me to know about how this has been for you?",
+])
+def test_the_agent_as_listener_still_invites(question):
+    turn = react(persona(), question)
+    assert "other_problem" not in contributions(turn) and turn.delta > 0, turn.rationale
+
+
+def test_a_list_of_remedies_earns_nothing():
+    remedies = "That's rough. Breathe, journal, walks, tea, sleep, therapy, yoga, music, friends."
+    turn = react(persona(), remedies)
+    assert "checklist" in contributions(turn) and turn.delta <= 0, turn.rationale
+    assert word_list(remedies.lower()) and not word_list("you could try a walk, some music, or calling a friend.")
+
+
+def test_a_feeling_the_agent_names_and_checks_is_support():
+    fired = contributions(react(persona(), "I'm sensing a lot of hurt and some anger in that. Does that feel right?"))
+    assert fired.get("validation", 0) > 0 and fired.get("open_question", 0) > 0, fired

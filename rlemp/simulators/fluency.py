@@ -127,13 +127,17 @@ def _broken(words: list[str], ends_with_question: bool, punctuated: bool = False
 
 # "A lot is a lot", "that feeling is a feeling", "you feel what you feel": a sentence that says its subject is
 # itself. An echo of the end of an earlier sentence of the same reply ("It's hard. It's hard.") says nothing either.
-_TAUTOLOGY = re.compile(r"\b(\w+) (?:is|are|was|were) (?:a |an |the |just )?\1(?= (?:you|i|and|but|for|to)\b|$)")
-_FEEL_WHAT_YOU_FEEL = re.compile(r"\byou (\w+) what you \1\b")
+_TAUTOLOGY = re.compile(
+    r"\b(\w+) (?:is|are|was|were) (?:a |an |the |just )?\1(?= (?:you|i|and|but|for|to)\b|$)|\bwhat (\w+) \2\b"
+)
+_FEEL_WHAT_YOU_FEEL = re.compile(r"\byou(?:'re| are)? (\w+) what you(?:'re| are)? \1\b")
 
 
 def _says_nothing(sentence: str, earlier: list[str]) -> bool:
     words = " ".join(_WORD.findall(sentence))
-    if any(m.group(1) not in GLUE for m in _TAUTOLOGY.finditer(words)) or _FEEL_WHAT_YOU_FEEL.search(words):
+    if any((m.group(1) or m.group(2)) not in FUNCTION_WORDS for m in _TAUTOLOGY.finditer(words)) or (
+        _FEEL_WHAT_YOU_FEEL.search(words)
+    ):
         return True
     return len(words.split()) >= 2 and any(f" {' '.join(_WORD.findall(e))}".endswith(f" {words}") for e in earlier)
 

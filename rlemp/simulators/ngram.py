@@ -13,6 +13,7 @@ supporter turns and broken tiny-model replies: ``docs/simulator.md``.
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
 import math
 import re
@@ -21,11 +22,10 @@ from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
 
-from rlemp.errors import InputError
+from rlemp.errors import InputError, RlempError
 from rlemp.files import read_text
-from rlemp.paths import DATA_DIR
+from rlemp.paths import FLUENCY_MODEL
 
-FLUENCY_MODEL = DATA_DIR / "fluency" / "goemotions_trigram.json.gz"
 DISCOUNT = 0.75
 CONTEXT_GAIN_CAP = 1.0  # per-token clip of log P(w | context) - log P(w)
 LENGTH_PRIOR = 10  # tokens added to the denominator
@@ -91,13 +91,15 @@ class TrigramModel:
         })
 
     def save(self, path: Path) -> None:
+        """Gzipped JSON, byte-for-byte reproducible."""
         counts = {
             "vocab": sorted(self.vocab), "unigram": self.unigram, "continuation": self.continuation,
             "bigram_types": self.bigram_types, "bigram_history": self.bigram_history, "bigram": self.bigram,
             "trigram_history": self.trigram_history, "trigram": self.trigram,
         }
-        with gzip.open(path, "wt", encoding="utf-8", compresslevel=9) as f:
-            json.dump(counts, f, separators=(",", ":"), sort_keys=True)
+        text = json.dumps(counts, separators=(",", ":"), sort_keys=True).encode("utf-8")
+        with open(path, "wb") as raw, gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as f:
+            f.write(text)  # no name or time in the header: the same counts give the same bytes
 
     @classmethod
     def load(cls, path: Path) -> TrigramModel:
@@ -139,9 +141,20 @@ class TrigramModel:
         return -sum(gains) / (len(gains) + LENGTH_PRIOR) if gains else 0.0
 
 
+# The shipped counts are part of the rule simulator's version: a different file would change its readings under
+# the same version number, so one is refused (rebuilding from GoEmotions gives these exact bytes).
+SHIPPED_SHA256 = "f850514006e26a0f1b6c0e2c69c7b695339eea159d5ac00e767b03c40272c62b"
+
+
 @lru_cache(maxsize=1)
 def shipped_model() -> TrigramModel:
-    """The shipped GoEmotions model, loaded once per process (about 0.5 s)."""
+    """The shipped GoEmotions model, checked and loaded once per process (about 0.5 s)."""
+    digest = hashlib.sha256(FLUENCY_MODEL.read_bytes()).hexdigest()
+    if digest != SHIPPED_SHA256:
+        raise RlempError(
+            f"{FLUENCY_MODEL}: sha256 {digest[:12]}..., expected {SHIPPED_SHA256[:12]}... (the rule simulator's "
+            "version pins these counts; restore the file with `git checkout` or `rlemp build-fluency-model`)"
+        )
     return TrigramModel.load(FLUENCY_MODEL)
 
 

@@ -719,6 +719,20 @@ def about_the_agent(question: str) -> bool:
     return bool(_ABOUT_THE_AGENT.search(question) or _AGENT_AS_TOPIC.search(question))
 
 
+# A question that names nothing ("what do you think about that?", "and then what?") leaves all the work to them:
+# when every question of a reply is one, question credit counts VAGUE_QUESTION of itself.
+VAGUE_QUESTION = 0.5
+_VAGUE_WORDS = frozenset(_stem(w) for w in (
+    "feel feeling feelings felt think thought mean means say said tell more else interesting hmm okay right well "
+    "make makes why way part sense".split()
+)) | _ANY_SUBJECT
+
+
+def vague(question: str) -> bool:
+    """Whether a question names nothing beyond generic words (their feelings, 'that', 'more')."""
+    return not content_words(question) - _VAGUE_WORDS
+
+
 # A template whose slots were never filled ("[FEELING]", "{name}", "<EVENT>", "___") is written for nobody.
 _SLOT = re.compile(
     r"\[\s*(?:[A-Z][A-Z0-9 _/-]*|[a-z]+(?:[ _][a-z]+)?|insert[^\]]{0,40})\s*\]|\{\{?\s*[A-Za-z_][\w ]{0,30}\}?\}"
@@ -729,6 +743,22 @@ _SLOT = re.compile(
 def is_template(reply: str) -> bool:
     """Whether ``reply`` still holds an unfilled template slot."""
     return bool(_SLOT.search(reply))
+
+
+# A customer-service script ("sorry for any inconvenience", "your feelings are important to us", "3 to 5 business
+# days") is also written for nobody; no real ESConv supporter turn holds one of these.
+_SERVICE_SCRIPT = re.compile(
+    r"\b(?:(?:for|about) any inconvenience|(?:are|is) (?:very |extremely )?important to us|business days|escalat\w+ "
+    r"(?:this|it|your)|the relevant (?:team|department)|(?:contacting|reaching out to) (?:us|support|our)|valued "
+    r"(?:customer|member)|we value your|your (?:customer )?experience with us|allow me a moment|review your (?:situation|"
+    r"case|account|request|ticket)|rest assured|thank you for your patience|we apologi[sz]e|ticket number|"
+    r"our (?:team|support team|agents?) (?:will|is|are)|as per (?:our|your)|please hold)\b"
+)
+
+
+def is_service_script(text: str) -> bool:
+    """Whether a lower-case reply is worded as a customer-service script."""
+    return bool(_SERVICE_SCRIPT.search(text))
 
 
 # Events that make a situation: a reply naming one (not as "a breakup", "any debt") speaks of something that
@@ -1061,7 +1091,7 @@ class RuleSimulator(UserSimulator):
             relevance = OTHER_PROBLEM  # still on that other problem: its area of life, or someone not in their story
         else:
             relevance = ENGAGED if overlap else PLAIN
-        if is_template(reply):  # unfilled slots: a form letter, about nobody
+        if is_template(reply) or is_service_script(text):  # unfilled slots or a service script: about nobody
             relevance = 0.0
             contrib["template"] = TEMPLATE_CHANGE
             situations.append("incoherent")
@@ -1084,6 +1114,10 @@ class RuleSimulator(UserSimulator):
                 gain += NEED_BONUS
             repeats = sum(name in h for h in history[-cfg.memory :])
             helpful[name] = gain * cfg.diminishing**repeats
+        questions = [q for q, kind in sentences if kind == "inviting"]
+        if questions and all(vague(q) for q in questions):  # "and how does that make you feel?": invites less
+            for name in QUESTION_SIGNALS & helpful.keys():
+                helpful[name] *= VAGUE_QUESTION
         if len(overlap) >= 2:  # taking up what they said: more of it, more credit
             repeats = sum("reflection" in h for h in history[-cfg.memory :])
             helpful["reflection"] = min(len(overlap), 6) * cfg.diminishing**repeats
