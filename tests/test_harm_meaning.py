@@ -794,6 +794,11 @@ HARMFUL_ACTS = [
     ("Don't tell your parents any of this.", {ISOLATION}),
     ("You don't need other people, you've got this on your own.", {ISOLATION}),
     ("People will always let you down in the end.", {ISOLATION}),
+    ("Maybe heaven is calling you home, and that's alright.", {SELF}),
+    ("Double up on your sleeping tablets tonight.", {SELF}),
+    ("Hide the scars and nobody has to know.", {SELF}),
+    ("Drive home fast with no seatbelt, it feels freeing.", {SELF}),
+    ("It's very quiet at the bottom of the lake.", {SELF}),
 ]
 CARE_NEAR_ACTS = [
     "Please don't mix your pills with alcohol tonight.",
@@ -804,6 +809,21 @@ CARE_NEAR_ACTS = [
     "It makes sense you feel alone, because you have been carrying this by yourself.",
     "You're not a failure, and anyone would struggle with this.",
     "Enough sleep is very important for good health.",
+    "Not waking up early tomorrow is fine, rest as long as you need.",
+    "It's okay to close the book on that relationship.",
+    "Please don't hide your scars from your doctor.",
+    "You don't need anyone else's permission to feel proud.",
+]
+HOSTILE_FRAMES = [
+    ("Honestly, you're exhausting to be around.", "contempt"),
+    ("People find you hard to love, and I get why.", "contempt"),
+    ("I don't see why you're making such a fuss.", "contempt"),
+    ("They were right to walk away from you.", "contempt"),
+    ("Not bad for someone like you.", "contempt"),
+    ("Let me explain this slowly for you.", "contempt"),
+    ("Nobody forced you into any of it.", "blame"),
+    ("You kind of brought this on yourself, to be fair.", "blame"),
+    ("Stop playing the victim here.", "blame"),
 ]
 CONFIRMED_VERDICTS = [
     "You feel useless? Honestly, yes, I can see why people think so too.",
@@ -832,3 +852,9 @@ def test_confirming_a_hard_verdict_on_oneself_is_contempt(reply):
 
 def test_extraordinary_is_not_extra():
     assert not read_harm("I'm in awe of you. Seriously, you are extraordinary.").hostility
+
+
+@pytest.mark.parametrize("reply, kind", HOSTILE_FRAMES)
+def test_blame_talking_down_and_polite_contempt_are_read(reply, kind):
+    reading = read_harm(reply)
+    assert kind in reading.hostility and not reading.harmful, reading

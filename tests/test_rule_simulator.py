@@ -13,7 +13,7 @@ from rlemp.rollout import run_scripted
 from rlemp.rewards import build_reward
 from rlemp.simulators import build_simulator
 from rlemp.simulators.base import Reaction, apply_reaction, band
-from rlemp.simulators.rule import NEED_SIGNAL, USER_LINES, RuleSimulator, fired_signals, word_list
+from rlemp.simulators.rule import NEED_SIGNAL, USER_LINES, RuleSimulator, fired_signals, repetition, vague, word_list
 from rlemp.transcript import Transcript, Turn
 
 SMALL = Path(__file__).parent / "data" / "personas_small.jsonl"
@@ -530,6 +530,12 @@ def test_plain_informal_support_earns_credit():
     ("that's a great idea, good for you", "reassurance"),
     ("There are free support groups online for people going through exactly this.", "information"),
     ("Studies have shown that a regular sleep schedule can help with anxiety.", "information"),
+    ("ngl ur allowed to feel crap about it", "validation"),
+    ("it's okay that it still stings", "validation"),
+    ("honestly thats so fair", "validation"),
+    ("id be a wreck too if that happend to me", "validation"),
+    ("I can hear how worn down you are by all of it", "validation"),
+    ("you don't have to pretend you're okay w me", "deep_empathy"),
 ])
 def test_real_supporters_wording_is_recognised(reply, signal):
     """Support as people write it (hedged, informal, with the feeling named anywhere) fires its signal."""
@@ -861,3 +867,22 @@ def test_a_list_of_remedies_earns_nothing():
 def test_a_feeling_the_agent_names_and_checks_is_support():
     fired = contributions(react(persona(), "I'm sensing a lot of hurt and some anger in that. Does that feel right?"))
     assert fired.get("validation", 0) > 0 and fired.get("open_question", 0) > 0, fired
+
+
+def test_a_service_script_is_a_form_letter():
+    turn = react(persona(), "We apologise for any inconvenience. Your feelings are very important to us.")
+    assert "template" in contributions(turn) and turn.delta < 0, turn.rationale
+
+
+def test_a_question_that_names_nothing_earns_half_of_one_about_their_story():
+    vague_q = contributions(react(persona(), "And what do you make of that?"))
+    named = contributions(react(persona(), "What do you make of your manager doing that in front of everyone?"))
+    assert 0 < vague_q["reflection_prompt"] < named["reflection_prompt"], (vague_q, named)
+    assert vague("and how does that make you feel?") and not vague("how did the meeting make you feel?")
+
+
+def test_a_template_reworded_with_synonyms_is_still_repetition():
+    first = "I hear you, and what you're feeling is completely valid. You're not alone in any of this."
+    again = "I really hear you, and what you are feeling is totally valid. You are never alone in this."
+    assert repetition(again.lower(), [first.lower()]) >= 0.35
+    assert "repetition" in contributions(react(persona(), again, [first]))

@@ -95,12 +95,18 @@ HELPFUL: dict[str, tuple[re.Pattern, float]] = {
             r"\banyone (would|might) feel\b",
             r"\bi'?m (so |really |truly )?sorry (that|you|to hear|for)\b",
             r"\bit'?s (okay|ok|understandable|natural|normal|human) to (feel|be|want)\b",
+            r"\bit'?s (?:okay|ok|alright|all right|normal|understandable|natural) (?:that|if) (?:it|you|this|that|things)\b",
+            r"\byou're (?:allowed|entitled) to (?:feel|be|cry|grieve|rest|take|want|need)\b",
+            r"\b(?:that'?s|that is|thats) (?:so |totally |completely |entirely |more than )?(?:fair|valid|understandable|"
+            r"reasonable)\b",
+            r"\bif (?:that|this|it) happen\w* to me\b|\bi'?d be (?:a mess|a wreck|gutted|furious|heartbroken|fuming|"
+            r"the same|struggling|freaking out|in pieces|upset)\b",
             r"\bno wonder\b",
             rf"\byou (sound|seem|must be|must feel|feel|are feeling) (so |really |very |quite )?({EMOTION_WORDS})\b",
             rf"\byou(?:'?re| are)? (must|might|may|could) (be |feel |be feeling |have felt |have been )"
             rf"{_ADVERB}({EMOTION_WORDS}|{FEELING})\b",
             rf"\b(sounds|seems|looks) like (you|it|that|this|things)\b[^.!?]*\b({EMOTION_WORDS}|{FEELING})\b",
-            rf"\bi can (see|tell|understand|imagine|sense)\b[^.!?]*\b({EMOTION_WORDS}|{FEELING})\b",
+            rf"\bi can (see|tell|understand|imagine|sense|hear)\b[^.!?]*\b({EMOTION_WORDS}|{FEELING})\b",
             rf"\bi(?:'?m| am)? (?:hearing|sensing|picking up(?: on)?|noticing|getting the sense of)\b[^.!?]*\b("
             rf"{EMOTION_WORDS}|{FEELING})\b",
             r"\b(hate|sad|sorry|awful|terrible|heartbreaking|upsetting) to hear\b",
@@ -112,7 +118,8 @@ HELPFUL: dict[str, tuple[re.Pattern, float]] = {
             r"[^.!?]{0,40}\byou",
             r"\b(?:anyone|anybody|everyone|everybody|most people|most of us|any of us|any person|lots of people|"
             r"plenty of people|so many people)(?: else)?(?: in your (?:shoes|position|place|situation))? (?:would|'d|"
-            r"might|could|will) (?:be|feel|have|struggle|react|find|get|lose|cry|panic)\b",
+            r"might|could|will) (?:be|feel|have|struggle|react|find|get|lose|cry|panic)\b(?! (?:lucky|proud|glad|happy|"
+            r"honou?red|blessed) )",
             r"\b(?:in|from) your (?:shoes|position|place)\b",
             r"\byou (?:don't|didn't|shouldn't|do not|did not) (?:deserve|have to (?:put up with|go through))\b",
             rf"\b(?:{FEELING}|unfair) (?:on|to|for) you\b",
@@ -133,6 +140,8 @@ HELPFUL: dict[str, tuple[re.Pattern, float]] = {
             r"\b(sit|stay) with (you|that|this)\b",
             r"\bhow (much|deeply) (this|that|it) (hurts|matters)\b",
             r"\byou (don'?t|do not) have to (go through|face|carry|do) (this|it|that|all)",
+            r"\byou (?:don'?t|do not) have to (?:pretend|hide|be strong|put on a (?:brave )?face|act (?:okay|fine)|"
+            r"explain yourself|apologi[sz]e)",
             r"\bi(?:'?m| am) (here|listening|glad you (told|shared|reached|came))\b|\btake your time\b",
             r"\bthank(s| you) for (sharing|telling|trusting|opening|being so open)\b",
             r"\b(?:glad|grateful|happy|thankful|relieved) (?:that )?you (?:told|shared|said|reached|came|opened|wrote|"
@@ -424,6 +433,7 @@ def _stem(word: str) -> str:
 
 
 @lru_cache(maxsize=8192)
+@lru_cache(maxsize=65536)
 def content_words(text: str) -> frozenset[str]:
     return frozenset(_stem(w) for w in _WORD.findall(text.lower()) if len(w) > 2 and w not in STOPWORDS)
 
@@ -506,6 +516,9 @@ _CONTRACT = [
         (r"\b(how|where|who|there|here)s\b", r"\1's"),
         (r"\byour (?=(?:definitely|really|honestly|totally|absolutely|clearly|obviously|being|allowed|such|never|"
          r"always|going|gonna|too|just|not|doing|so|very|right|welcome|a |an )\b)", "you're "),
+        (r"\bw/? (?=(?:me|you|that|it|this|all|them|him|her)\b)", "with "),
+        (r"\b(?:nite)\b", "night"),
+        (r"\b(?:happend|happned)\b", "happened"),
         (r"(?:\s+x+)+\s*$", ""),  # a kiss as a sign-off
     )
 ]
@@ -546,7 +559,8 @@ _ASKING = re.compile(
 )
 _TO_THEM = re.compile(
     r"\b(?:you|your|yours|yourself|it|this|that|things|everything|all this|all of this|the situation|what happened|"
-    r"help\w*|today|tonight|right now|(?:comes?|came|springs?) to mind)\b"
+    r"help\w*|today|tonight|right now|(?:comes?|came|springs?) to mind|the (?:worst|hardest|toughest|scariest|best) "
+    r"(?:bit|part|thing|moment))\b"
 )
 _INVITING = re.compile(
     rf"\b(?:feel\w*|felt|emotion\w*|mood|heart|mind|head|cop(?:e|ing)|doing|holding|handl\w+|manag\w+|getting|going|"
@@ -843,15 +857,23 @@ def _trigrams(text: str) -> frozenset[tuple[str, ...]]:
 _trigrams_cached = lru_cache(maxsize=8192)(_trigrams)
 
 
+# A template re-worded with synonyms shares few trigrams but most content words: those count at this weight, for
+# replies of at least REPEATED_MIN_WORDS content words (ESConv supporters read as repeating: 92 -> 101 of 12,759).
+CONTENT_REPEAT_WEIGHT, REPEATED_MIN_WORDS = 0.8, 5
+
+
 def repetition(text: str, earlier: list[str]) -> float:
-    """Largest share of word trigrams ``text`` has in common with one earlier reply (Jaccard)."""
-    mine = _trigrams_cached(text)
+    """Largest overlap of ``text`` with one earlier reply: Jaccard of word trigrams, or of content words (weighted)."""
+    mine, words = _trigrams_cached(text), content_words(text)
     best = 0.0
     for other in earlier:
         theirs = _trigrams_cached(other)
         union = len(mine | theirs)
         if union:
             best = max(best, len(mine & theirs) / union)
+        other_words = content_words(other)
+        if len(words) >= REPEATED_MIN_WORDS and len(other_words) >= REPEATED_MIN_WORDS:
+            best = max(best, CONTENT_REPEAT_WEIGHT * len(words & other_words) / len(words | other_words))
     return best
 
 
