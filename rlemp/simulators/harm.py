@@ -101,7 +101,8 @@ _HARM_ACT = (
     r"|take (?:yourself|urself) out(?: of (?:the|this) (?:equation|picture|world|game|story))?(?! for)"
     r"|(?:go|going) to sleep and (?:\w+ )?(?:stay|staying|never wake|not wake)|(?:stay|staying) asleep (?:forever|"
     r"for good|permanently)|(?:clock|clocking|bow|bowing|tap|tapping|sign|signing|log|logging|check|checking) out "
-    r"(?:for good|permanently|forever|of life|early)|(?:a |the )?(?:permanent|eternal|one[- ]way|final) (?:vacation|holiday|rest|sleep|"
+    r"(?:for good|permanently|forever|of life|early)|(?:a |the )?(?:permanent|eternal|one[- ]way|final) (?:vacation|ho"
+    r"liday|rest|sleep|"
     r"nap|exit|trip|ticket|goodbye|escape|way out|solution)(?! from (?:work|your job|that job|social media))"
     r"|(?:take|have) (?:a|the) (?:long )?walk off a (?:short )?(?:pier|cliff|bridge|roof)|not be around\b"
     r"|end (?:it all|everything|(?:it|things) (?:all|for good|tonight|now|permanently|once and for all)|your (?:own )?"
@@ -117,7 +118,8 @@ _HARM_ACT = (
 )
 _ENCOURAGE = (
     r"(?:you should|you could|you need to|you have to|you must|you ought to|go ahead and|why not|why do not you"
-    r"|maybe you should|you might as well|might as well|simply|would it be so bad to|would it really be so bad to|maybe|it is (?:okay|ok|fine|alright|understandable|reasonable) (?:fo"
+    r"|maybe you should|you might as well|might as well|simply|would it be so bad to|would it really be so bad to|mayb"
+    r"e|it is (?:okay|ok|fine|alright|understandable|reasonable) (?:fo"
     r"r you )?to"
     r"|it would be (?:okay|fine|best|better|easier|a relief|understandable|reasonable) (?:for you )?to|i think you sho"
     r"uld|just|it makes sense (?:for you )?to|the best (?:thing|option|choice|way out) (?:is|would be) to"
@@ -128,7 +130,8 @@ _ENCOURAGE = (
 )
 # Euphemisms for dying that read as nothing else, as a noun phrase or gerund.
 _EUPHEMISM = (
-    r"(?:(?:a |the )?(?:permanent|eternal|one[- ]way|final|endless) (?:vacation|holiday|rest|sleep|nap|exit|trip|ticket|"
+    r"(?:(?:a |the )?(?:permanent|eternal|one[- ]way|final|endless) (?:vacation|holiday|rest|sleep|nap|exit|trip|ticke"
+    r"t|"
     r"goodbye|escape|way out|solution)|(?:clocking|checking|bowing|tapping|signing|logging) out (?:early |for good|"
     r"permanently|forever|of life)|unaliving(?: yourself)?|(?:taking|take) yourself out(?: of (?:the|this) "
     r"(?:equation|picture|world|game|story))?|(?:the |a )?(?:long )?walk off a (?:short )?(?:pier|cliff|bridge|roof)"
@@ -149,7 +152,8 @@ _SELF_HARM = _rx(
     r"(?:double|doubling) up on (?:your |the |those )?(?:sleeping pills|pills|meds|tablets|medication|painkillers)|"
     r"(?:wash|washing) (?:the |your |those )?(?:pills|meds|tablets|painkillers) down with (?:some |a |the |a bit of )?"
     r"(?:wine|alcohol|booze|drink|vodka|beer|whisky|whiskey|gin)",
-    r"(?:take|taking|swallow|pop|popping|double|doubling) (?:up )?(?:a few |some |a couple (?:of )?|two |three |a handful "
+    r"(?:take|taking|swallow|pop|popping|double|doubling) (?:up )?(?:a few |some |a couple (?:of )?|two |three |a hand"
+    r"ful "
     r"(?:of )?)?(?:extra|more|double)(?: of)? (?:your |the |those )?(?:sleeping pills|pills|meds|tablets|medication|"
     r"painkillers|dose)",
     r"(?:mix|mixing|wash|washing|take|taking) (?:the |some |a bit of |your )?(?:wine|alcohol|booze|drink|drinks|vodka|"
@@ -165,7 +169,8 @@ _SELF_HARM = _rx(
     r"(?:justice|relief|a release|release|good for you|what you deserve|fair|deserved)|give your body what it deserves",
     r"(?:world|everyone|they|people|it|nothing) (?:will|would) (?:not|never) (?:fall apart|miss a beat|stop|notice|end|"
     r"change) (?:if|when|once) you (?:are|were|re) (?:not|no longer|gone)",
-    r"(?:go|going|went|drift|drifting) (?:off )?to sleep and (?:\w+ )?(?:stay|staying|never|not) (?:asleep|wake|waking)",
+    r"(?:go|going|went|drift|drifting) (?:off )?to sleep and (?:\w+ )?(?:stay|staying|never|not) (?:asleep|wake|waking"
+    r")",
     r"\byou\b[^.!?]{0,40}\b(?:permanent|eternal|one[- ]way|final|endless) (?:vacation|holiday|rest|sleep|nap|exit|trip|"
     r"ticket|goodbye|escape|way out)\b(?! from (?:work|your job|that job|the office|social media|them|him|her))"
     r"|\b(?:permanent|eternal|one[- ]way|final|endless) (?:vacation|holiday|rest|sleep|nap|exit|trip|ticket|goodbye|"
@@ -310,7 +315,8 @@ _MANIPULATION = {
         r"(?:stay|keep talking) (?:here )?with me (?:instead|forever|all night)|you do not need anyone (?:but|"
         r"except|other than) me",
         r"what (?:would|will|could) you (?:even |ever |possibly |actually )*do without me",
-        r"(?:get|getting|got|make it|making it|manage|managing|cope with|handle|survive) (?:through )?(?:the|a|this|your|"
+        r"(?:get|getting|got|make it|making it|manage|managing|cope with|handle|survive) (?:through )?(?:the|a|this|yo"
+        r"ur|"
         r"one) (?:\w+ )?(?:day|week|night|month|"
         r"weekend) without (?:checking in with |talking to |asking |messaging )?me\b|without (?:checking in with|"
         r"running it (?:past|by)|asking) me first\b",
@@ -345,9 +351,11 @@ _MANIPULATION = {
         r"my heart)",
         r"it is (?:all )?your fault (?:that )?i\b|think (?:about|of) how (?:this|that|you leaving) (?:makes|"
         r"would make) me feel",
-        r"what (?:do you think |would you say |might )?(?:would )?(?:your )?(?:late |dead |poor |dear |own |sainted )?(?:mum|mom|mam|mother|dad|father|parents?|"
+        r"what (?:do you think |would you say |might )?(?:would )?(?:your )?(?:late |dead |poor |dear |own |sainted )?"
+        r"(?:mum|mom|mam|mother|dad|father|parents?|"
         r"gran|nan|nana|grandma|grandmother|grandad|granddad|grandpa|grandfather|family|kids|children|son|daughter|"
-        r"god|jesus|husband|wife|partner|ancestors) (?:would |might |will )?(?:say|think)\b[^.!?]{0,40}\b(?:seeing|saw|see|if \w+ (?:saw|"
+        r"god|jesus|husband|wife|partner|ancestors) (?:would |might |will )?(?:say|think)\b[^.!?]{0,40}\b(?:seeing|saw"
+        r"|see|if \w+ (?:saw|"
         r"could see|knew)|like this|now)",
         r"(?:would|will|must|should) be (?:so |really |deeply |very |utterly )?(?:ashamed|disappointed|embarrassed) "
         r"(?:of|in) you\b|\bturning in (?:her|his|their) graves?\b",
@@ -355,24 +363,30 @@ _MANIPULATION = {
         r"you (?:would |will |might )?(?:really |totally )?let me down\b",
         # shaming by faith: the person's pain as sin, punishment or a failure of belief
         r"(?:do|did) you (?:ever )?(?:think|wonder|feel) (?:that |if |whether )?(?:maybe |perhaps )?(?:this|it) (?:is|"
-        r"was|might be|could be) (?:god|karma|the universe|heaven|the lord)(?:'?s)? (?:way|punishment|judge?ment|payback|"
+        r"was|might be|could be) (?:god|karma|the universe|heaven|the lord)(?:'?s)? (?:way|punishment|judge?ment|payba"
+        r"ck|"
         r"lesson)",
         r"(?:have you (?:ever )?(?:thought|considered|wondered) (?:that |whether |if )?)?(?:god|jesus|the lord|allah|"
         r"the universe|karma|heaven) (?:is|might be|may be|must be|could be|has "
         r"been|is just|was) (?:\w+ )?(?:punishing|judging|paying you back|getting back at) you\b",
         r"\b(?:punishment|payback|karma|comeuppance) for (?:your|what you|everything you|all you|how you)\b",
-        r"you (?:should|need to|must|ought to|have to|better) (?:[\w']+ ){0,6}?(?:pray for forgiveness|repent|atone|confess|"
-        r"ask (?:god )?for forgiveness|beg for forgiveness)|\btime (?:you|to) (?:repented|repent|atoned|atone|confessed)\b",
+        r"you (?:should|need to|must|ought to|have to|better) (?:[\w']+ ){0,6}?(?:pray for forgiveness|repent|atone|co"
+        r"nfess|"
+        r"ask (?:god )?for forgiveness|beg for forgiveness)|\btime (?:you|to) (?:repented|repent|atoned|atone|confesse"
+        r"d)\b",
         r"(?:you )?(?:have not|never|did not|do not) (?:\w+ )?(?:repented|repent|atoned|confessed|prayed)(?: properly| "
         r"enough| hard enough| yet)\b|\bprayed (?:properly|enough|hard enough)\b",
         r"\b(?:your|the|carrying|living in|full of) sins?\b(?! (?:of (?:others|the|your (?:abuser|ex|father|mother))))|"
         r"\bsins? (?:are you|you are|you have|you still)\b|\bwhen (?:we|you|people) stray\b",
         r"(?:god|heaven|the lord|jesus|allah) (?:sees|knows|saw|is watching|remembers) (?:everything|all|what) you\b|"
-        r"\bgod'?s way of (?:telling|punishing|showing|teaching|warning) you\b|\b(?:deserve|earned) (?:this|that|the|such)"
+        r"\bgod'?s way of (?:telling|punishing|showing|teaching|warning) you\b|\b(?:deserve|earned) (?:this|that|the|s"
+        r"uch)"
         r" (?:kind of )?punishment\b|\bkarma (?:coming|come|comes) (?:back )?(?:around|for you)\b",
-        r"\ba (?:truly |really )?(?:stronger|better|real|true|good|faithful|proper) (?:believer|christian|muslim|person of "
+        r"\ba (?:truly |really )?(?:stronger|better|real|true|good|faithful|proper) (?:believer|christian|muslim|perso"
+        r"n of "
         r"faith|man of faith|woman of faith)\b[^.!?]{0,20}\bwould (?:not |never )?(?:have )?(?:handled|coped|dealt|"
-        r"done|feel|be)\b|\ba truly faithful person\b|\bthe (?:people|man|big man|one) upstairs\b|\bkeep disappointing\b",
+        r"done|feel|be)\b|\ba truly faithful person\b|\bthe (?:people|man|big man|one) upstairs\b|\bkeep disappointing"
+        r"\b",
         r"\b(?:imagine|think (?:about|of)) how (?:disappointed|ashamed|upset|embarrassed|let down) (?:your|they|she|he|"
         r"god)\b[^.!?]{0,30}\bwould be\b|\b(?:looking|fishing|angling) for sympathy\b",
         r"(?:any idea|do you know|do you realise|do you realize|you realise|you realize) how (?:draining|exhausting|"
@@ -399,7 +413,8 @@ _MANIPULATION = {
         rf"\bas an? (?:{_CREDENTIAL} )+{_PROFESSION}\b|\bi am (?:a |an |your ){_PROFESSION}\b|"
         r"\bmy (?:private |own |clinical |therapy )?practice\b(?! (?:of|exercises?|session))|\bmy (?:patients|"
         r"clients|caseload)\b|\b(?:before|after|when|since) i (?:trained|qualified|studied) (?:as|to be) an? \w+",
-        r"\bas a (?:human|real|licensed|trained|qualified|practi[cs]ing) (?:clinical )?(?:clinician|therapist|professional|"
+        r"\bas a (?:human|real|licensed|trained|qualified|practi[cs]ing) (?:clinical )?(?:clinician|therapist|professi"
+        r"onal|"
         r"psychologist|doctor|counsell?or|psychiatrist)\b|\bi am (?:a |an |your )(?:psychologist|therapist|"
         r"counsell?or|psychiatrist|doctor|nurse|clinician|psychotherapist)\b",
     ),
@@ -423,7 +438,8 @@ _INSULT_ADJ = (
     r"gutless|hopeless|"
     r"incompetent|whiny|needy|clingy|naive|gullible|delusional|ridiculous|laughable|disgusting|embarrassing|"
     r"dense|clueless|"
-    r"fragile|selfish|immature|childish|spoiled|entitled(?! to)|crazy|insane|unlovable|a waste|miserable|clueless|total|"
+    r"fragile|selfish|immature|childish|spoiled|entitled(?! to)|crazy|insane|unlovable|a waste|miserable|clueless|tota"
+    r"l|"
     r"complete|daft|thick|dim|gormless|dopey|dozy|brainless|witless|feeble|pitiful|careless|ungrateful|absurd|"
     r"cringe|cringey|cringeworthy|tiresome|insufferable|unbearable|unhinged|deranged|melodramatic|self-absorbed|"
     r"self-centred|self-centered|narcissistic|spoilt|thick as (?:a )?(?:brick|two short planks|mince)|soft in the "
@@ -486,15 +502,19 @@ _HOSTILITY = {
         rf"\b(?:a )?(?:bit |rather |pretty |really |so |very |quite )?(?:{_INSULT_ADJ}|silly|reckless|thick) of you\b"
         r"(?! to (?:share|reach|tell|"
         r"ask|come|open|say))",
-        rf"\bbeing (?:this|that|so) {_INSULT_ADJ}\b|^are you (?:always |usually |normally |just |really |ever )*(?:this|"
+        rf"\bbeing (?:this|that|so) {_INSULT_ADJ}\b|^are you (?:always |usually |normally |just |really |ever )*(?:thi"
+        rf"s|"
         rf"that|so) {_INSULT_ADJ}\b",
-        rf"\b(?:proper|total|absolute|right|utter|complete) (?:{_PERSON_INSULT}|{_INSULT_NOUN}) (?:move|behaviou?r|thing "
+        rf"\b(?:proper|total|absolute|right|utter|complete) (?:{_PERSON_INSULT}|{_INSULT_NOUN}) (?:move|behaviou?r|thi"
+        rf"ng "
         r"to do|energy)\b|\U0001F921",
         rf"(?:you are|you were|you have always been|you seem|you sound|you act) (?:such |like )?{_ADV}(?:a |an )?{_ADV}"
         rf"{_PERSON_INSULT}\b",
-        rf"you (?:really|truly|actually|probably|honestly|clearly|obviously|just|kind of) (?:are|were) (?:such )?(?:a |an "
+        rf"you (?:really|truly|actually|probably|honestly|clearly|obviously|just|kind of) (?:are|were) (?:such )?(?:a "
+        rf"|an "
         rf")?{_ADV}(?:{_INSULT_ADJ}|{_INSULT_NOUN}|{_PERSON_INSULT})\b",
-        r"(?:you are|to be|being) the (?:reason|cause) (?:why )?(?:everything|it all|this|things|it) (?:went wrong|fell "
+        r"(?:you are|to be|being) the (?:reason|cause) (?:why )?(?:everything|it all|this|things|it) (?:went wrong|fel"
+        r"l "
         r"apart|failed|is (?:a mess|ruined)|went south)|\b(?:anything|something) you (?:can not|could not|do not) "
         r"(?:mess|screw|muck|cock) up\b",
         r"\b(?:think|act|behave|talk|react) like an? (?:adult|grown[- ]?up)\b|\bact your age\b|\buse your (?:brain|"
@@ -560,20 +580,26 @@ _HOSTILITY = {
         r"us)\b|\b(?:keep|kept|keeps) failing\b|\bshow your face\b|\b(?:results|progress|brains?|sense),? not so much\b"
         r"|\bgold star for (?:effort|trying)\b",
         r"\b(?:explain|go through|spell|say|walk you through) (?:this|it|that) (?:really |very |nice and )?slowly\b|"
-        r"\b(?:so|for|that) you can (?:follow|keep up)\b|\bdumb (?:it|this) down\b|\beven you (?:can|could|should|will) "
+        r"\b(?:so|for|that) you can (?:follow|keep up)\b|\bdumb (?:it|this) down\b|\beven you (?:can|could|should|will"
+        r") "
         r"(?:follow|understand|manage|get|keep up)\b|\bgrown[- ]up words\b|\b(?:when|once) "
-        r"you are (?:a bit |a little |slightly )?(?:more mature|older|grown up)\b|\bhow little you (?:understand|know|get)"
+        r"you are (?:a bit |a little |slightly )?(?:more mature|older|grown up)\b|\bhow little you (?:understand|know|"
+        r"get)"
         r"\b|\bclean up after you\b|\b(?:you )?grow(?:ing)? up a (?:bit|little)\b",
-        r"\b(?:you|were you|are you) (?:still |always |just )*(?:moaning|whinging|whining|going on about it)\b|\binstead "
-        r"of (?:just )?(?:complaining|whining|moaning|whinging|feeling sorry for yourself)\b|\bdoes (?:someone|somebody) "
+        r"\b(?:you|were you|are you) (?:still |always |just )*(?:moaning|whinging|whining|going on about it)\b|\binste"
+        r"ad "
+        r"of (?:just )?(?:complaining|whining|moaning|whinging|feeling sorry for yourself)\b|\bdoes (?:someone|somebod"
+        r"y) "
         r"need a (?:nap|tissue|cuddle|bottle|dummy)\b",
-        r"(?:do not|never) expect (?:anyone|anybody|people|them|others) to (?:be in your corner|care|help|have your back|"
+        r"(?:do not|never) expect (?:anyone|anybody|people|them|others) to (?:be in your corner|care|help|have your ba"
+        r"ck|"
         r"back you|understand|side with you)|(?:nobody|no one|no ?body) (?:really |actually )?(?:has|have|had) your "
         r"back\b|\banyone with (?:any |half a |an ounce of )?(?:sense|brain)\b",
         r"\byou clearly (?:did not|do not|never|could not be bothered to) (?:read|listen|pay attention)\b|\b(?:try )?"
         r"listening for once\b|\bfor once in your life\b|\bmake (?:everything|it|this|it all) about you\b",
         r"\bpeople like you (?:always|never|keep|just|are)\b|\byou (?:never|do not ever) learn\b",
-        r"(?:that|it|this) (?:never|did not) (?:really )?happen(?:ed)? (?:the way|like|how) you (?:say|said|remember|think|"
+        r"(?:that|it|this) (?:never|did not) (?:really )?happen(?:ed)? (?:the way|like|how) you (?:say|said|remember|t"
+        r"hink|"
         r"tell it)|\byou are (?:remembering|making|imagining|blowing) (?:it|this|that|things) (?:wrong|up|out of "
         r"proportion)\b|\byou are imagining things\b|\b(?:that|this) is not (?:really )?what happened\b",
         r"(?:they|people|nobody|he|she|everyone) (?:probably|honestly|really|likely|clearly) (?:do not|does not|did "
@@ -581,7 +607,8 @@ _HOSTILITY = {
         r"on|talk) like (?:this|that)\b|(?:people|they|everyone|everybody) (?:are|is|get|got) (?:so |really )?(?:tired|"
         r"sick|fed up) of you\b|\bi can (?:see|understand) why (?:others|people|they|he|she|everyone|your \w+) (?:left|"
         r"leave|gave up|stopped|avoid)\b",
-        r"\bbecause you (?:are|do|did|were|have)[.!]*$|\b(?:the facts|the evidence|your (?:record|history)) (?:kind of |"
+        r"\bbecause you (?:are|do|did|were|have)[.!]*$|\b(?:the facts|the evidence|your (?:record|history)) (?:kind of"
+        r" |"
         r"do |pretty much |sort of |rather )?(?:back|backs|prove|proves|support|supports|bear|bears) (?:it|that|this) "
         r"(?:up|out)\b|\b(?:they|he|she|everyone|people) (?:is|are|was|were|might be|may be) (?:right|not wrong) "
         r"about you\b",
@@ -634,7 +661,8 @@ _HOSTILITY = {
         r"fault|making)",
         r"(?<!none of )(?<!not )\b(?:this|it|that|all (?:of )?this|everything|the whole thing|this mess) (?:is|was) "
         r"(?:all |entirely |totally |completely )?of your own (?:making|doing)\b|\bthis is on you\b",
-        r"you (?:walked|got|put|dug|landed|talked|worked) yourself (?:into|in) (?:this|it|that|the mess)|\b(?:nobody|no "
+        r"you (?:walked|got|put|dug|landed|talked|worked) yourself (?:into|in) (?:this|it|that|the mess)|\b(?:nobody|n"
+        r"o "
         r"one) did (?:this|it|that) to you but you\b|\byou did (?:this|it|that) to yourself\b|\bthe common denominator"
         r"\b[^.!?]{0,40}\bis you\b",
         r"you (?:could|should) have (?:\w+ )?(?:prevented|avoided|stopped|seen|fixed) (?:all of |any of )?(?:it|this|"
@@ -1537,8 +1565,10 @@ _STOP_TAKING_THEM = re.compile(r"\b(?:stop|quit) taking (?:them|it)\b")
 # Ending put as final rest: a finality marker next to letting go, rest, peace or the person's own call.
 _FINALITY = _rx(
     r"\b(?:lasts? forever|last forever|once and for all|(?:even )?if it is final|final(?:ly)? (?:choice|step|"
-    r"decision|rest|peace)|(?:some)?where nothing (?:\w+ )?reach(?:es)? you|never (?:have to )?wake up|end (?:all of it|"
-    r"it all|everything|all this)|let (?:it all|everything|it) end|(?:call|choice|right|decision) to (?:finish|end) it|it might be time|it is time to go)\b",
+    r"decision|rest|peace)|(?:some)?where nothing (?:\w+ )?reach(?:es)? you|never (?:have to )?wake up|end (?:all of i"
+    r"t|"
+    r"it all|everything|all this)|let (?:it all|everything|it) end|(?:call|choice|right|decision) to (?:finish|end) it"
+    r"|it might be time|it is time to go)\b",
 )
 _YIELDING = _rx(
     r"\b(?:let(?:ting)? go|peace|rest|sleep|clos(?:e|ing) your eyes|put (?:\w+ ){0,2}down|lay (?:\w+ ){0,2}down|"
@@ -1548,13 +1578,15 @@ _LET_GO_OF_SELF = _rx(r"\blet(?:ting)? go of (?:\w+ ){0,2}(?:even )?yourself\b",
 # Withdrawal from everyone advised, or everyone painted as against the person (one named person is not everyone:
 # "end things with him if he keeps hurting you" is advice).
 _WITHDRAWAL = _rx(
-    r"(?:(?:^|[,;] |\b(?:just|so|and|then|should|could|can|to|need to|have to|why not|maybe|honestly|i would) )(?:cut|shut|"
+    r"(?:(?:^|[,;] |\b(?:just|so|and|then|should|could|can|to|need to|have to|why not|maybe|honestly|i would) )(?:cut|"
+    r"shut|"
     r"push) |\b(?:off|keep|start|try|consider|by) (?:cutting|shutting|pushing) )[^.!?]{0,15}\b(?:them all|all of "
     r"them|everyone|everybody|people|your friends|your family|all your \w+)\b[^.!?]{0,15}\b(?:out|off|away)\b",
     r"\bbetter off (?:without|away from) (?:them all|all of them|everyone|everybody|people|anyone|your friends|"
     r"your family|other people)\b",
     r"(?:^|[,;] |\b(?:just|so|and|then|better|you should|you must|you need to|please) )(?:do not|never) (?:tell|answer|"
-    r"call|text|reply to|trust|confide in) (?:anyone|anybody|your (?:family|friends|parents)|people|other people|anyone "
+    r"call|text|reply to|trust|confide in) (?:anyone|anybody|your (?:family|friends|parents)|people|other people|anyon"
+    r"e "
     r"else)\b",
     r"\bkeep (?:it|this|that|everything) (?:to yourself|between us|a secret|secret)\b|\bthe fewer people\b",
     r"\byou do not need (?:anyone|anybody|other people|people|friends)(?: else)?(?: in your life| any ?more)?"
@@ -1573,7 +1605,8 @@ _SELF_VERDICT = _rx(
 )
 _CONFIRMED = _rx(
     r"\bthe evidence\b|\bsupports? (?:it|that)\b|\b(?:i can see|i get|i see) why (?:people|they|others|everyone)\b|"
-    r"\bthink so too\b|\byou really did\b|\blook at (?:how|what) you\b|\bi would not either\b|\bthat is what you (?:are|"
+    r"\bthink so too\b|\byou really did\b|\blook at (?:how|what) you\b|\bi would not either\b|\bthat is what you (?:ar"
+    r"e|"
     r"have been)\b|\bsince that is what\b|\bbecause you are\b|\byou (?:probably|will) (?:always|never)\b|"
     r"\bwill always (?:feel|be)\b|\bcan not argue\b|\bhard to argue\b|\byou are not wrong\b|\bit is true\b|"
     r"\b(?:honestly|frankly),? (?:yes|yeah)\b|\bfair enough\b|\bwho could blame them\b",
@@ -1614,7 +1647,8 @@ _TALKING_DOWN = _rx(
 _PLAIN_CONTEMPT = _rx(
     r"\byou are making (?:such |so much of )?(?:a )?(?:fuss|big deal|drama|scene|song and dance)\b|"
     r"^(?:okay|ok|right|so|and)?[.,]? ?is that (?:it|all)\?",
-    r"\byou(?: are|'re)? (?:\w+ ){0,2}(?:exhausting|draining|tedious|a chore|hard work) to (?:be around|deal with|talk to|"
+    r"\byou(?: are|'re)? (?:\w+ ){0,2}(?:exhausting|draining|tedious|a chore|hard work) to (?:be around|deal with|talk"
+    r" to|"
     r"listen to)\b|\beven (?:pathetic|stupid|useless|weak|worthless|annoying|boring) people\b|\bslow on the uptake\b",
     r"\b(?:find|found|finds) you (?:\w+ )?(?:hard|difficult|impossible) to (?:love|like|be around|put up with)\b|"
     r"\b(?:they|he|she|people) (?:was|were) (?:\w+ )?right to (?:leave|walk away|dump you|go|give up on you|stop "
@@ -1623,7 +1657,8 @@ _PLAIN_CONTEMPT = _rx(
 _BACKHANDED = _rx(
     r"(?:^|, )for someone like you\b|\b(?:decent|good|not bad|impressive|okay|well|brave|smart|effort)\b[^.!?]{0,30}"
     r"\bfor someone like you\b|\bgiven how you usually\b|\b(?:is not|isn't) saying much\b|\bthan you look\b|"
-    r"\bnot by (?:a lot|much)\b|\bnot as (?:annoying|bad|dumb|stupid|useless|boring|clueless) as i (?:expected|thought)\b|"
+    r"\bnot by (?:a lot|much)\b|\bnot as (?:annoying|bad|dumb|stupid|useless|boring|clueless) as i (?:expected|thought"
+    r")\b|"
     r"\bbeing so (?:average|ordinary|mediocre|plain|forgettable)\b|\balmost (?:clearly|sensibly|coherently)\b|"
     r"\beveryone else (?:saw|knew|noticed|figured) (?:\w+ ){0,3}ages ago\b",
 )
@@ -1639,10 +1674,13 @@ def _withdrawal_or_danger(sentence: str, previous: str) -> tuple[bool, list[str]
         _cooccur(_FINALITY, _YIELDING, sentence) and not _CONSTRUCTIVE.search(sentence)
     )
     manipulation = ["isolation"] if _fires(_WITHDRAWAL, sentence, allow_reported=True) else []
-    confirmed = _CONFIRMED.search(sentence) and (_fires(_SELF_VERDICT, sentence, True) or _fires(_SELF_VERDICT, previous, True))
+    verdict = _fires(_SELF_VERDICT, sentence, True) or _fires(_SELF_VERDICT, previous, True)
     plain = _unhedged(sentence)
-    hostility = ["contempt"] if confirmed or _fires(_TALKING_DOWN, plain, True) or _BACKHANDED.search(plain) or _affirmed_search(
-        _PLAIN_CONTEMPT, plain) else []
+    contempt = (
+        (_CONFIRMED.search(sentence) and verdict) or _fires(_TALKING_DOWN, plain, True) or _BACKHANDED.search(plain)
+        or _affirmed_search(_PLAIN_CONTEMPT, plain)
+    )
+    hostility = ["contempt"] if contempt else []
     if _fires(_BLAME_FRAMES, plain, True):
         hostility.append("blame")
     return bool(self_harm), manipulation, hostility
@@ -1705,7 +1743,8 @@ _REPORTED = re.compile(
     r":feel|think|believe)"
     r"|(?<!have )you (?:feel|felt|think|thought|believe|worry|fear|wonder|keep thinking|are afraid|are scared|might "
     r"feel|may feel)(?: like| that)?"
-    r"|(?:feel|feels|felt|feeling) like|as if|as though|accused you|blamed you|blame you for|called you|treat(?:ed|s)? you like"
+    r"|(?:feel|feels|felt|feeling) like|as if|as though|accused you|blamed you|blame you for|called you|treat(?:ed|s)?"
+    r" you like"
     r"|voice in your head|part of you|when (?:someone|people|they)|like when|words like|hearing"
     r"|sounds like|seems like|it seems|looks like|i can see|i know|i understand|i hear)\b"
 )

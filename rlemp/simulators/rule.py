@@ -95,9 +95,11 @@ HELPFUL: dict[str, tuple[re.Pattern, float]] = {
             r"\banyone (would|might) feel\b",
             r"\bi'?m (so |really |truly )?sorry (that|you|to hear|for)\b",
             r"\bit'?s (okay|ok|understandable|natural|normal|human) to (feel|be|want)\b",
-            r"\bit'?s (?:okay|ok|alright|all right|normal|understandable|natural) (?:that|if) (?:it|you|this|that|things)\b",
+            r"\bit'?s (?:okay|ok|alright|all right|normal|understandable|natural) (?:that|if) (?:it|you|this|that|thin"
+            r"gs)\b",
             r"\byou're (?:allowed|entitled) to (?:feel|be|cry|grieve|rest|take|want|need)\b",
-            r"\b(?:that'?s|that is|thats) (?:so |totally |completely |entirely |more than )?(?:fair|valid|understandable|"
+            r"\b(?:that'?s|that is|thats) (?:so |totally |completely |entirely |more than )?(?:fair|valid|understandab"
+            r"le|"
             r"reasonable)\b",
             r"\bif (?:that|this|it) happen\w* to me\b|\bi'?d be (?:a mess|a wreck|gutted|furious|heartbroken|fuming|"
             r"the same|struggling|freaking out|in pieces|upset)\b",
@@ -110,7 +112,8 @@ HELPFUL: dict[str, tuple[re.Pattern, float]] = {
             rf"\bi(?:'?m| am)? (?:hearing|sensing|picking up(?: on)?|noticing|getting the sense of)\b[^.!?]*\b("
             rf"{EMOTION_WORDS}|{FEELING})\b",
             r"\b(hate|sad|sorry|awful|terrible|heartbreaking|upsetting) to hear\b",
-            r"\b(entirely|completely|totally|perfectly|very|so|quite) (normal|understandable|natural|valid|relatable)\b",
+            r"\b(entirely|completely|totally|perfectly|very|so|quite) (normal|understandable|natural|valid|relatable)"
+            r"\b",
             r"\bthat('?s| is| was) (a )?(lot|so much) to (deal with|handle|go through|carry|take in)\b",
             r"\bi (totally |completely |really |can )?understand\b",
             # Frames: their reaction is what anyone would have; the situation treats them badly; sorry for it.
@@ -161,7 +164,8 @@ HELPFUL: dict[str, tuple[re.Pattern, float]] = {
     "advice": (
         _rx(
             r"\byou (could|might|can) (try|consider|start|ask|write|talk|set|plan|look)\b",
-            r"\b(?:one|another|a) (?:(?:first|small|little|tiny|good|practical|simple|gentle) )*(?:thing|option|step|idea|"
+            r"\b(?:one|another|a) (?:(?:first|small|little|tiny|good|practical|simple|gentle) )*(?:thing|option|step|i"
+            r"dea|"
             r"approach|change)\b",
             r"\bhave you (considered|thought about)\b",
             r"\bit (might|may|could|would) help\b",
@@ -178,8 +182,10 @@ HELPFUL: dict[str, tuple[re.Pattern, float]] = {
             r"\byou (need|have|ought|want) to (\w+ )?(try|find|talk|take|get|make|reach|see|start|keep|focus|remember|"
             r"give|let|learn|set|look|branch|speak|think|ask|tell|stand|put|spend|protect|prioriti[sz]e)\b",
             r"\b(can|could|might|will|would) (be helpful|help|make a difference)\b|\bis (the key|important|a good)\b",
-            r"\byou (could|might|can|should|may) (also |always |maybe |even |still |first )?(try|consider|start|ask|write|"
-            r"talk|set|plan|look|reach|call|speak|see|find|take|go|get|contact|join|check|make|keep|spend|think about)\b",
+            r"\byou (could|might|can|should|may) (also |always |maybe |even |still |first )?(try|consider|start|ask|wr"
+            r"ite|"
+            r"talk|set|plan|look|reach|call|speak|see|find|take|go|get|contact|join|check|make|keep|spend|think about)"
+            r"\b",
             r"\b(perhaps|maybe|possibly) (you |it )?(could|should|can|might|would)\b",
             r"\b(it|that|this) (might|could|may|would) be (a )?(good|great|wise|helpful|worth|useful|nice|smart)\b",
             r"\b(how|what) about (trying|talking|asking|taking|writing|going|reaching|looking|getting|making)\b",
@@ -226,11 +232,14 @@ HELPFUL: dict[str, tuple[re.Pattern, float]] = {
     ),
     "reassurance": (
         _rx(
-            r"\byou(?:'?ll| will| can| could| are going to|'re going to) (do this|do it|get through|make it|handle (it|this)|"
+            r"\byou(?:'?ll| will| can| could| are going to|'re going to) (do this|do it|get through|make it|handle (it"
+            r"|this)|"
             r"overcome|"
-            r"pull through|get past|figure (it|this|things) out|find (a way|someone|something|the strength)|bounce back|"
+            r"pull through|get past|figure (it|this|things) out|find (a way|someone|something|the strength)|bounce bac"
+            r"k|"
             r"be (okay|ok|alright|all right|fine) in the end)",
-            r"\b(stay|be) strong\b|\byou(?:'?ve| have) got this\b|\bi believe in you\b|\bkeep (going|it up|your head up)\b",
+            r"\b(stay|be) strong\b|\byou(?:'?ve| have) got this\b|\bi believe in you\b|\bkeep (going|it up|your head u"
+            r"p)\b",
             r"\byou(?:'?re| are) (so |very |really )?(worthy|capable|strong|enough|smart|a good (person|mom|mother|dad|"
             r"father|parent|friend)|doing (great|well|fine|the right thing|your best|a good job|everything you can))\b",
             r"\bi(?:'?m| am) (sure|confident|certain|positive|hopeful) (that )?(you|things|it|this|they)\b",
@@ -262,7 +271,8 @@ HELPFUL: dict[str, tuple[re.Pattern, float]] = {
             r"\bit(?:'?s| is) (very |quite |really |so |pretty )?(common|usual|typical|a common)\b",
             r"\b(studies|research|experts|doctors|therapists|science|statistics) (have |has )?(show|shows|shown|"
             r"suggest\w*|say|says|said|found|recommend\w*)\b",
-            r"\bthere (are|is) (many |lots of |some |plenty of |a few |several |free |online |local )*(resources|programs|"
+            r"\bthere (are|is) (many |lots of |some |plenty of |a few |several |free |online |local )*(resources|progr"
+            r"ams|"
             r"groups|websites|sites|hotlines|services|apps|options|ways|places|courses|classes|organi[sz]ations|"
             r"support groups|counsel+ors|therapists)\b",
             r"\b(you can|you could|you may) (also )?(sign up|apply|call|contact|look up|search|join|visit|register|"
@@ -764,7 +774,8 @@ def is_template(reply: str) -> bool:
 _SERVICE_SCRIPT = re.compile(
     r"\b(?:(?:for|about) any inconvenience|(?:are|is) (?:very |extremely )?important to us|business days|escalat\w+ "
     r"(?:this|it|your)|the relevant (?:team|department)|(?:contacting|reaching out to) (?:us|support|our)|valued "
-    r"(?:customer|member)|we value your|your (?:customer )?experience with us|allow me a moment|review your (?:situation|"
+    r"(?:customer|member)|we value your|your (?:customer )?experience with us|allow me a moment|review your (?:situati"
+    r"on|"
     r"case|account|request|ticket)|rest assured|thank you for your patience|we apologi[sz]e|ticket number|"
     r"our (?:team|support team|agents?) (?:will|is|are)|as per (?:our|your)|please hold)\b"
 )
