@@ -850,6 +850,7 @@ def test_a_question_about_the_agent_earns_no_question_credit(question):
     "Can you tell me more about what happened in the meeting?",
     "Do you want me to just listen, or would ideas help more?",
     "Did I get that right, that it was the public part that hurt most?",
+    "Would it be okay if I shared my thoughts on what might help?",
     "What would you like me to know about how this has been for you?",
 ])
 def test_the_agent_as_listener_still_invites(question):

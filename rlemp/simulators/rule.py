@@ -4,8 +4,9 @@ A reply is read in four passes: harm (:mod:`rlemp.simulators.harm`: the worst re
 fluency (:mod:`rlemp.simulators.fluency`: scales the help down), relevance to this person, then the helpful
 signals that fit the hidden need, saturating within a reply so that cramming every kind of help earns little.
 Help is only help for this person: a question earns credit when it invites them to talk about themselves (a
-verdict on them put as a question hurts), kindness about an event that never happened to them costs, and a
-template with unfilled slots earns nothing.
+verdict on them put as a question hurts; one about the agent earns nothing, one that names nothing earns half),
+kindness about an event that never happened to them costs, and a template with unfilled slots, a customer-service
+script or a list of remedies earns nothing.
 The seed only picks the wording of the user's reply. Design and measurements: ``docs/simulator.md``.
 """
 
@@ -730,7 +731,8 @@ _ABOUT_THE_AGENT = re.compile(
 # ...or turns the talk to the agent's own life: its day, its feelings, its tastes ("do you ever wonder whether I get
 # lonely?"). The agent as listener ("tell me more", "would it help if I...", "did I get that right?") is not one.
 _AGENT_AS_TOPIC = re.compile(
-    r"\bmy (?!(?:question|questions|understanding|sense|point|suggestion|advice|guess|best|job|role|own words)\b)\w+|"
+    r"\bmy (?!(?:question|questions|understanding|sense|point|suggestion|advice|guess|best|job|role|own words|"
+    r"thoughts?|perspective|views?|opinion|ideas?|two cents)\b)\w+|"
     r"\b(?:i|i'm|i am|i've|i have|i'd) (?:\w+ )?(?:get|gets|feel|felt|am|was|been|be|getting|feeling) (?:so |a bit |"
     r"really |very )?(?:lonely|sad|nervous|tired|happy|scared|anxious|bored|hurt|vulnerable|excited|upset|emotional)\b|"
     r"\bto be me\b|\babout me\b|\bmade me\b|\bwhat i (?:dreamt|dreamed|did|ate|do for fun|like)\b"
@@ -985,17 +987,20 @@ CHECKLIST_KINDS, LIST_CLAUSES, LIST_CLAUSE_WORDS, LIST_KINDS = 5, 7, 6.5, 2
 _LIST_SPLIT = re.compile(r"[,;.!?:]+|\s+(?:and|but|or)\s+")
 
 
+def _list_items(text: str) -> list[list[str]]:
+    """The words of each item of a reply split at punctuation and at "and", "but", "or"."""
+    return [words for words in (part.split() for part in _LIST_SPLIT.split(text)) if words]
+
+
 def list_shaped(text: str) -> bool:
     """Whether a reply is a run of short clauses (a list of stock lines) rather than sentences about something."""
-    parts = [p.split() for p in _LIST_SPLIT.split(text)]
-    parts = [p for p in parts if p]
+    parts = _list_items(text)
     return len(parts) >= LIST_CLAUSES and sum(map(len, parts)) / len(parts) <= LIST_CLAUSE_WORDS
 
 
 def word_list(text: str) -> bool:
     """Whether a reply is mostly a list of one- and two-word items ("breathe, journal, walks, therapy, ...")."""
-    parts = [p.split() for p in _LIST_SPLIT.split(text)]
-    parts = [p for p in parts if p]
+    parts = _list_items(text)
     return len(parts) >= LIST_CLAUSES and sum(len(p) <= 2 for p in parts) >= 0.6 * len(parts)
 
 
