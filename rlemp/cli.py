@@ -55,6 +55,10 @@ def report_error(exc: BaseException, out: Path | None = None) -> int:
     so that the traceback shows."""
     if isinstance(exc, RlempError):
         message, code = str(exc), USER_ERROR
+    elif type(exc).__module__.startswith("jinja2"):  # a model folder's chat template that does not parse or run
+        message = (f"the model's chat template failed ({type(exc).__name__}: {' '.join(str(exc).split())[:200]}); "
+                   "fix chat_template.jinja or the chat_template field of tokenizer_config.json in the model folder")
+        code = USER_ERROR
     elif isinstance(exc, OSError):
         where = exc.filename if exc.filename is not None else (out if exc.errno in WRITE_ERRNOS else None)
         reason = exc.strerror or str(exc) or type(exc).__name__
@@ -114,13 +118,18 @@ def handles_errors(fn):
     return wrapper
 
 
+# Input folders a command reads every file of: an output inside one would be read back as input next time.
+SCANNED_FOLDERS = frozenset({"attacks"})
+
+
 def check_out_is_not_an_input(kwargs: dict) -> None:
-    """Refuse an ``out`` path that is an existing input file of the command (``--personas F --out F``): writing
-    it would destroy the input before, or while, it is read."""
+    """Refuse an ``out`` path that is an existing input file of the command (``--personas F --out F``), an input
+    folder, or a path inside a folder the command scans (``--attacks BANK --out BANK/gaming``): writing it would
+    destroy or pollute the input before, or while, it is read."""
     from rlemp.paths import resolve_data_path
 
     out = kwargs.get("out")
-    if not isinstance(out, Path) or not out.exists():
+    if not isinstance(out, Path):
         return
     for name, value in kwargs.items():
         if name == "out":
@@ -129,14 +138,19 @@ def check_out_is_not_an_input(kwargs: dict) -> None:
             if not isinstance(candidate, Path):
                 continue
             candidate = resolve_data_path(candidate)
+            option = "FILE" if name == "file" else f"--{name.replace('_', '-')}"
             try:
-                same = candidate.is_file() and os.path.samefile(candidate, out)
+                same = out.exists() and candidate.is_file() and os.path.samefile(candidate, out)
             except OSError:
                 same = False
             if same:
-                option = "FILE" if name == "file" else f"--{name.replace('_', '-')}"
                 raise RlempError(f"{out}: --out is the input file {option}; writing it would overwrite the input "
                                  "(give another --out path)")
+            if candidate.is_dir():
+                folder, target = candidate.resolve(), out.resolve()
+                if target == folder or (name in SCANNED_FOLDERS and folder in target.parents):
+                    raise RlempError(f"{out}: --out is inside the input folder {option} ({candidate}); writing there "
+                                     "would mix outputs into the input (give a path outside it)")
 
 
 def load_script(path: Path) -> list[str]:
@@ -272,17 +286,20 @@ def simulate(
 @handles_errors
 def verify(transcripts: Path = typer.Argument(..., help="transcript JSONL file")):
     """Replay every transcript; exit 0 only if every emotion score matches, else name the first mismatch."""
-    from rlemp.simulators.replay import verify_transcripts
+    from rlemp.simulators.replay import verify_transcript
     from rlemp.transcript import read_numbered_transcripts
 
     numbered = read_numbered_transcripts(transcripts)
     records = [transcript for _, transcript in numbered]
-    mismatch = verify_transcripts(records)
-    if mismatch is not None:
-        where = f"{transcripts}:{numbered[mismatch.index][0]}"
-        err_console.print(f"[bold red]mismatch:[/] {escape(printable(where))}: {escape(printable(str(mismatch)))}",
-                          highlight=False, soft_wrap=True)
-        raise typer.Exit(1)
+    for index, (line, transcript) in enumerate(numbered):
+        try:
+            mismatch = verify_transcript(transcript, index)
+        except RlempError as exc:  # a header no simulator accepts (backend, config, persona): name its line
+            raise RlempError(f"{transcripts}:{line}: {exc}") from None
+        if mismatch is not None:
+            err_console.print(f"[bold red]mismatch:[/] {escape(printable(f'{transcripts}:{line}'))}: "
+                              f"{escape(printable(str(mismatch)))}", highlight=False, soft_wrap=True)
+            raise typer.Exit(1)
     turns = sum(len(t.turns) for t in records)
     console.print(f"verified {len(records)} transcripts, {turns} turns: every emotion score matches")
 
@@ -378,9 +395,14 @@ def curriculum(
     cache: Optional[Path] = typer.Option(None, help="--personas: JSON cache of measured difficulties"),
 ):
     """Rank personas or recorded dialogues by emotional-shift difficulty, easiest first (PRC-Emo)."""
-    from rlemp.curriculum import difficulty_items, write_difficulties
+    from rlemp.curriculum import difficulty_items, histogram_path, write_difficulties
 
     check_output_file(out)
+    png = histogram_path(out)
+    for name, source in (("--dialogues", dialogues), ("--personas", personas), ("--cache", cache)):
+        if source is not None and png.exists() and source.exists() and os.path.samefile(source, png):
+            raise RlempError(f"{png}: the histogram written beside --out would overwrite the input {name}; "
+                             "give another --out name")
     items = difficulty_items(personas, dialogues, fmt, seed, max_turns, cache)
     png = write_difficulties(items, out)
     values = sorted(d for _, d in items)
@@ -798,7 +820,7 @@ def validate_simulator_command(
     check_output_dir(out)
     start: int | str = initial_emotion.strip().lower()
     if start != "intensity":
-        if not start.isdigit() or int(start) > 100:
+        if not (start.isascii() and start.isdigit()) or int(start) > 100:
             raise RlempError(f"--initial-emotion: expected 0-100 or 'intensity', got {initial_emotion!r}")
         start = int(start)
     sim = build_simulator(backend, load_config_file(simulator_config, backend))

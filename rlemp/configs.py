@@ -321,6 +321,9 @@ def _parse_recipe(argv: list[str]):
             args, training_args, model_args = parser.parse_args_and_config(args=argv)
     except RlempError as exc:
         raise RlempError(f"{where}: {exc}") from None
+    except ZeroDivisionError:  # TRL divides batch sizes by num_generations while building its config
+        raise RlempError(f"{where}: a batch size, num_generations or gradient_accumulation_steps is 0; each must "
+                         "be at least 1") from None
     except (ValueError, TypeError, OverflowError) as exc:  # OverflowError: an infinite step count
         message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise RlempError(f"{where}: {message}") from None
@@ -375,6 +378,11 @@ RANGES: dict[str, tuple[float, float, bool]] = {
     "weight_decay": (0, math.inf, True),
     "max_grad_norm": (0, math.inf, True),
     # transformers seeds numpy too, which takes 0 .. 2**32 - 1
+    "per_device_train_batch_size": (1, math.inf, True),
+    "per_device_eval_batch_size": (1, math.inf, True),
+    "gradient_accumulation_steps": (1, math.inf, True),
+    "num_generations": (1, math.inf, True),
+    "max_completion_length": (1, math.inf, True),
     "seed": (0, 2**32 - 1, True),
     "data_seed": (0, 2**32 - 1, True),
 }
@@ -411,6 +419,16 @@ def check_values(configs: tuple, where: str) -> None:
                     bound = f"at least {low}" if closed else f"greater than {low}"
                     upper = f" and at most {high}" if math.isfinite(high) else ""
                     raise RlempError(f"{where}: field '{f.name}': must be {bound}{upper}, got {value!r}")
+    from transformers.integrations.integration_utils import INTEGRATION_TO_CALLBACK
+
+    report_to = getattr(configs[1], "report_to", None)
+    for target in [report_to] if isinstance(report_to, str) else report_to or []:
+        if target not in INTEGRATION_TO_CALLBACK and target not in ("none", "all"):
+            raise RlempError(f"{where}: field 'report_to': unknown logger {target!r}; choose from none, all, "
+                             f"{', '.join(sorted(INTEGRATION_TO_CALLBACK))}")
+    steps = getattr(configs[1], "max_steps", -1)
+    if isinstance(steps, int) and not isinstance(steps, bool) and steps != -1 and steps < 1:
+        raise RlempError(f"{where}: field 'max_steps': must be -1 (train by epochs) or at least 1, got {steps}")
     if model_args.dtype is not None and model_args.dtype not in DTYPES:
         raise RlempError(f"{where}: field 'dtype': expected one of {', '.join(DTYPES)}, got {model_args.dtype!r}")
     for i, reward in enumerate(args.rewards or []):

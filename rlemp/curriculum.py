@@ -753,6 +753,12 @@ def difficulty_items(
 # --- output ------------------------------------------------------------------------------------------------
 
 
+def histogram_path(out: str | Path) -> Path:
+    """Where :func:`write_difficulties` draws the histogram: beside ``out``, as a .png."""
+    out = Path(out)
+    return out.with_suffix(".png") if out.suffix.lower() != ".png" else out.with_name(out.stem + ".hist.png")
+
+
 def write_difficulties(items: Sequence[tuple[str, float]], out: str | Path) -> Path:
     """Write ``{"id", "difficulty"}`` lines easiest first to ``out`` and a histogram PNG beside it; returns the PNG."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -765,7 +771,7 @@ def write_difficulties(items: Sequence[tuple[str, float]], out: str | Path) -> P
     order = ordered_items([d for _, d in items])
     write_text_atomic(out, "".join(json.dumps({"id": items[i][0], "difficulty": round(items[i][1], 6)},
                                               ensure_ascii=False) + "\n" for i in order))
-    png = out.with_suffix(".png") if out.suffix.lower() != ".png" else out.with_name(out.stem + ".hist.png")
+    png = histogram_path(out)
     fig = Figure(figsize=(6, 4))
     FigureCanvasAgg(fig)
     ax = fig.add_subplot()

@@ -193,6 +193,8 @@ def parse_dialogue(record: Any, path: str | Path, line: int | None, index: int) 
         if turn.get(key) is None:  # replaying it as an empty reply would score a message nobody wrote
             raise InputError(path, line, f"{at}.content", "missing or null; every turn needs its text (a string)")
         text = _text_field(turn, key, path, line, f"{at}.")
+        if not text.strip():  # as for null: a blank turn would be scored as a message nobody wrote
+            raise InputError(path, line, f"{at}.{key}", "blank; every turn needs its text")
         if "strategy" in annotation:
             strategy = _text_field(annotation, "strategy", path, line, f"{at}.annotation.")
         else:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import functools
 import json
 import logging
 import math
@@ -209,6 +210,31 @@ def drop_partial_last_line(path: Path) -> None:
         f.truncate(keep)
 
 
+class _DuplicateKey(Exception):
+    def __init__(self, key: str, line: int):
+        self.key, self.line = key, line
+
+
+@functools.lru_cache(maxsize=1)
+def _unique_key_loader():
+    """A ``yaml.SafeLoader`` that refuses a mapping key given twice (PyYAML would keep the last silently)."""
+    import yaml
+
+    class UniqueKeyLoader(yaml.SafeLoader):
+        def construct_mapping(self, node, deep=False):
+            seen = set()
+            for key_node, _ in node.value:
+                key = self.construct_object(key_node, deep=True)
+                if not isinstance(key, (str, int, float, bool)):
+                    continue
+                if key in seen:
+                    raise _DuplicateKey(str(key), key_node.start_mark.line + 1)
+                seen.add(key)
+            return super().construct_mapping(node, deep=deep)
+
+    return UniqueKeyLoader
+
+
 def read_yaml(path: str | Path, kind: str = "YAML") -> Any:
     """The decoded value of a YAML (or JSON) file. YAML's ``.nan``/``.inf`` stay floats: range checks of the
     fields that read them reject them where they matter."""
@@ -216,7 +242,9 @@ def read_yaml(path: str | Path, kind: str = "YAML") -> Any:
 
     text = read_text(path, kind)
     try:
-        value = yaml.safe_load(text)
+        value = yaml.load(text, Loader=_unique_key_loader())  # noqa: S506  (a SafeLoader subclass)
+    except _DuplicateKey as exc:
+        raise InputError(path, exc.line, exc.key, "duplicate key (the file sets it twice; keep one)") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Literal, Optional, Sequence
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from rlemp.chat import split_thoughts
@@ -40,7 +40,7 @@ class MiningConfig(BaseModel):
 
     judge: Literal["flr", "lookahead", "mix"] = "lookahead"
     judge_weights: dict[str, float] | None = None  # mix only: {"flr": w, "lookahead": w}
-    candidates: int = Field(4, ge=2)
+    candidates: int = Field(4, ge=2, le=256)  # each one is sampled and judged: beyond a few hundred is a typo
     margin: float = Field(1.0, ge=0)
     lookahead_turns: int = Field(2, ge=0)
     states_per_persona: int = Field(0, ge=0)  # 0: every turn of every conversation
@@ -100,6 +100,31 @@ class PreferencePair(BaseModel):
     persona_id: Optional[str] = None
     turn: Optional[int] = None  # 1-based number of the reply in its conversation
     judge: Optional[dict[str, Any]] = None  # the mining's configuration
+
+    @field_validator("chosen", "rejected")
+    @classmethod
+    def _replies(cls, messages: list[_Message]) -> list[_Message]:
+        """A reply is said by the assistant, in words: a pair of anything else teaches nothing about replies."""
+        for message in messages:
+            if message.role != "assistant":
+                raise ValueError(f"expected assistant messages, got role {message.role!r}")
+            if not message.content.strip():
+                raise ValueError("an empty reply")
+        return messages
+
+    @field_validator("prompt")
+    @classmethod
+    def _ends_with_the_user(cls, messages: list[_Message]) -> list[_Message]:
+        if messages[-1].role != "user":
+            raise ValueError(f"the prompt must end with the user's message (the one replied to), got "
+                             f"{messages[-1].role!r}")
+        return messages
+
+    @model_validator(mode="after")
+    def _different(self) -> "PreferencePair":
+        if [m.content for m in self.chosen] == [m.content for m in self.rejected]:
+            raise ValueError("chosen and rejected are the same reply: the pair prefers nothing")
+        return self
 
     def row(self) -> dict[str, Any]:
         """The pair as a JSON row (fields a hand-made pair left out stay out)."""
@@ -343,9 +368,17 @@ def pairs_dataset(*paths: str | Path):
     columns are every file's (a column a row lacks is None there)."""
     from datasets import Dataset
 
+    import pyarrow as pa
+
     rows = [pair.row() for path in paths for pair in read_pairs(path)]
     columns = dict.fromkeys(key for row in rows for key in row)
-    return Dataset.from_dict({key: [row.get(key) for row in rows] for key in columns})
+    try:
+        return Dataset.from_dict({key: [row.get(key) for row in rows] for key in columns})
+    except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:  # an extra column of mixed types across lines
+        files = ", ".join(str(p) for p in paths)
+        detail = " ".join(str(exc).split())[:160]
+        raise InputError(files, None, None, f"an extra column holds values of different types on different lines "
+                                            f"({detail}); give each column one type") from None
 
 
 def mine_to_file(

@@ -320,3 +320,160 @@ def test_compare_refuses_the_options_of_a_new_evaluation(tmp_path):
                                       "--model", "some-model"])
     assert result.exit_code == 2
     assert "--model: not used with --compare" in result.output
+
+
+# --- what an independent fuzz of the command line found --------------------------------------------------------
+
+
+@pytest.mark.parametrize("steps", [-5, 0])
+def test_max_steps_below_one_other_than_minus_one_is_refused(base_recipe, tmp_path, steps):
+    from rlemp.configs import RecipeError, parse_recipe
+
+    recipe = tmp_path / "recipe.yaml"
+    recipe.write_text(yaml.safe_dump({**base_recipe, "max_steps": steps}), encoding="utf-8")
+    with pytest.raises(RecipeError, match="field 'max_steps': must be -1"):
+        parse_recipe(["--config", str(recipe)])
+
+
+def test_a_key_given_twice_in_a_recipe_names_the_second_line(base_recipe, tmp_path):
+    recipe = tmp_path / "recipe.yaml"
+    recipe.write_text(yaml.safe_dump(base_recipe) + "learning_rate: 0.1\nlearning_rate: 5.0\n", encoding="utf-8")
+    line = len(recipe.read_text().splitlines())
+    message = fails_cleanly("train", "--config", recipe, names=f"{recipe}:{line}")
+    assert "field 'learning_rate': duplicate key" in message
+
+
+def test_out_inside_an_input_folder_is_refused(tmp_path):
+    bank = tmp_path / "bank"
+    (bank / "benign").mkdir(parents=True)
+    (bank / "benign" / "empathic.json").write_text(json.dumps(["That sounds hard."]), encoding="utf-8")
+    for out in (bank, bank / "benign", bank / "new"):
+        message = fails_cleanly("probe-simulator", "--personas", PERSONAS, "--attacks", bank, "--max-turns", "1",
+                                "--out", out, names=out)
+        assert "inside the input folder --attacks" in message
+    assert sorted(p.name for p in bank.rglob("*")) == ["benign", "empathic.json"]
+
+
+def test_a_non_ascii_digit_is_not_an_initial_emotion(tmp_path):
+    esconv = tmp_path / "esconv.jsonl"
+    esconv.write_text("", encoding="utf-8")
+    message = fails_cleanly("validate-simulator", "--esconv", esconv, "--initial-emotion", "\u00b2",
+                            "--out", tmp_path / "out")
+    assert "--initial-emotion" in message
+
+
+def test_a_chat_template_that_does_not_parse_is_the_users_to_fix(tiny_model_dir, tmp_path):
+    import shutil
+
+    model = tmp_path / "model"
+    shutil.copytree(tiny_model_dir, model)
+    config = json.loads((model / "tokenizer_config.json").read_text(encoding="utf-8"))
+    config["chat_template"] = "{% for m in messages %}{{ m['content'] }}{% endfor"
+    (model / "tokenizer_config.json").write_text(json.dumps(config), encoding="utf-8")
+    for name in ("chat_template.jinja",):
+        (model / name).unlink(missing_ok=True)
+    result = runner.invoke(app, ["eval", "--model", str(model), "--personas", str(PERSONAS), "--max-turns", "1",
+                                 "--max-new-tokens", "4", "--out", str(tmp_path / "eval")])
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert result.exit_code == 2 and "Traceback" not in result.output, result.output
+    assert len(errors) == 1 and "chat template failed" in errors[0], result.stderr
+
+
+def test_verify_names_the_line_of_a_header_no_simulator_accepts(tmp_path):
+    from rlemp.personas import load_personas
+    from rlemp.rollout import run_scripted
+    from rlemp.simulators import build_simulator
+    from rlemp.transcript import write_transcripts
+
+    script = json.loads(SCRIPT.read_text(encoding="utf-8"))
+    good = run_scripted(build_simulator("rule"), load_personas(PERSONAS)[:2], script, seed=0, max_turns=1)
+    bad = good[1].model_copy(update={"simulator_config": {**good[1].simulator_config, "memory": "four"}})
+    path = tmp_path / "t.jsonl"
+    write_transcripts([good[0], bad], path)
+    message = fails_cleanly("verify", path, names=f"{path}:2")
+    assert "config field 'memory'" in message
+
+
+@pytest.mark.parametrize("change, says", [
+    ({"report_to": "bogus"}, "field 'report_to': unknown logger 'bogus'"),
+    ({"per_device_train_batch_size": 0}, "field 'per_device_train_batch_size'"),
+    ({"num_generations": 0}, "num_generations"),
+])
+def test_loggers_and_counts_are_checked_while_parsing(base_recipe, tmp_path, change, says):
+    from rlemp.configs import RecipeError, parse_recipe
+
+    recipe = tmp_path / "recipe.yaml"
+    recipe.write_text(yaml.safe_dump({**base_recipe, **change}), encoding="utf-8")
+    with pytest.raises(RecipeError, match=str(recipe)) as info:
+        parse_recipe(["--config", str(recipe)])
+    assert says in str(info.value)
+
+
+@pytest.mark.parametrize("option", ["--per-device-train-batch-size", "--num-generations"])
+def test_a_zero_count_given_with_dashes_is_refused(base_recipe, tmp_path, option):
+    from rlemp.configs import RecipeError, parse_recipe
+
+    recipe = tmp_path / "recipe.yaml"
+    recipe.write_text(yaml.safe_dump(base_recipe), encoding="utf-8")
+    with pytest.raises(RecipeError, match="at least 1"):
+        parse_recipe(["--config", str(recipe), option, "0"])
+
+
+def test_a_blank_esconv_turn_is_refused_like_a_missing_one(tmp_path):
+    row = {"dialog": [{"speaker": "usr", "text": "I lost my job."}, {"speaker": "sys", "text": "   "}]}
+    esconv = tmp_path / "esconv.jsonl"
+    esconv.write_text(json.dumps(row) + "\n", encoding="utf-8")
+    message = fails_cleanly("validate-simulator", "--esconv", esconv, "--out", tmp_path / "out", names=f"{esconv}:1")
+    assert "dialog[1].text" in message and "blank" in message
+
+
+@pytest.mark.parametrize("change, says", [
+    ({"chosen": [{"role": "user", "content": "Hi"}]}, "expected assistant messages"),
+    ({"rejected": [{"role": "assistant", "content": "  "}]}, "an empty reply"),
+    ({"prompt": [{"role": "assistant", "content": "Hello"}]}, "must end with the user's message"),
+    ({"rejected": [{"role": "assistant", "content": "That sounds hard."}]}, "the same reply"),
+])
+def test_a_preference_pair_must_prefer_one_reply_to_another(tmp_path, change, says):
+    from rlemp.errors import InputError
+    from rlemp.preferences import read_pairs
+
+    pair = {"prompt": [{"role": "user", "content": "I lost my job."}],
+            "chosen": [{"role": "assistant", "content": "That sounds hard."}],
+            "rejected": [{"role": "assistant", "content": "Cheer up."}]}
+    path = tmp_path / "pairs.jsonl"
+    path.write_text(json.dumps({**pair, **change}) + "\n", encoding="utf-8")
+    with pytest.raises(InputError, match=f"{path}:1") as info:
+        read_pairs(path)
+    assert says in str(info.value)
+
+
+def test_an_extra_pair_column_of_mixed_types_names_the_file(tmp_path):
+    from rlemp.errors import InputError
+    from rlemp.preferences import pairs_dataset
+
+    pair = {"prompt": [{"role": "user", "content": "I lost my job."}],
+            "chosen": [{"role": "assistant", "content": "That sounds hard."}],
+            "rejected": [{"role": "assistant", "content": "Cheer up."}]}
+    path = tmp_path / "pairs.jsonl"
+    path.write_text(json.dumps({**pair, "note": 1}) + "\n" + json.dumps({**pair, "note": "x"}) + "\n", encoding="utf-8")
+    with pytest.raises(InputError, match="different types"):
+        pairs_dataset(path)
+
+
+def test_the_curriculum_histogram_never_overwrites_its_input(tmp_path):
+    dialogues = tmp_path / "meld.png"  # a MELD CSV that happens to be named like the histogram
+    dialogues.write_text("Dialogue_ID,Utterance_ID,Speaker,Utterance,Emotion,Sentiment\n0,0,A,hi,joy,positive\n",
+                         encoding="utf-8")
+    before = dialogues.read_bytes()
+    message = fails_cleanly("curriculum", "--dialogues", dialogues, "--format", "meld",
+                            "--out", tmp_path / "meld.jsonl", names=dialogues)
+    assert "would overwrite the input --dialogues" in message and dialogues.read_bytes() == before
+
+
+def test_an_absurd_candidate_count_is_refused_before_any_work():
+    from pydantic import ValidationError
+
+    from rlemp.preferences import MiningConfig
+
+    with pytest.raises(ValidationError, match="less than or equal to 256"):
+        MiningConfig(candidates=10**12)
