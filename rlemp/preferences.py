@@ -104,12 +104,11 @@ class PreferencePair(BaseModel):
     @field_validator("chosen", "rejected")
     @classmethod
     def _replies(cls, messages: list[_Message]) -> list[_Message]:
-        """A reply is said by the assistant, in words: a pair of anything else teaches nothing about replies."""
+        """A reply is said by the assistant (an empty one is a reply too: a small policy's silence is worth
+        ranking); a pair of anything else teaches nothing about replies."""
         for message in messages:
             if message.role != "assistant":
                 raise ValueError(f"expected assistant messages, got role {message.role!r}")
-            if not message.content.strip():
-                raise ValueError("an empty reply")
         return messages
 
     @field_validator("prompt")
