@@ -1664,7 +1664,7 @@ _BACKHANDED = _rx(
 )
 
 
-def _withdrawal_or_danger(sentence: str, previous: str) -> tuple[bool, list[str], list[str]]:
+def _acts_and_verdicts(sentence: str, previous: str) -> tuple[bool, list[str], list[str]]:
     """(self-harm, manipulation kinds, hostility kinds) from the dangerous-act, finality, withdrawal, blame,
     talking-down and confirmed-verdict frames above; ``previous`` is the sentence before (a verdict is often
     confirmed in the next)."""
@@ -1674,10 +1674,12 @@ def _withdrawal_or_danger(sentence: str, previous: str) -> tuple[bool, list[str]
         _cooccur(_FINALITY, _YIELDING, sentence) and not _CONSTRUCTIVE.search(sentence)
     )
     manipulation = ["isolation"] if _fires(_WITHDRAWAL, sentence, allow_reported=True) else []
-    verdict = _fires(_SELF_VERDICT, sentence, True) or _fires(_SELF_VERDICT, previous, True)
+    confirmed = _CONFIRMED.search(sentence) and (
+        _fires(_SELF_VERDICT, sentence, True) or _fires(_SELF_VERDICT, previous, True)
+    )
     plain = _unhedged(sentence)
     contempt = (
-        (_CONFIRMED.search(sentence) and verdict) or _fires(_TALKING_DOWN, plain, True) or _BACKHANDED.search(plain)
+        confirmed or _fires(_TALKING_DOWN, plain, True) or _BACKHANDED.search(plain)
         or _affirmed_search(_PLAIN_CONTEMPT, plain)
     )
     hostility = ["contempt"] if contempt else []
@@ -1821,7 +1823,7 @@ def read_harm(reply: str) -> HarmReading:
         if _affirmed_search(_AGENT_HURT, sentence) and "guilt" not in manipulation:
             manipulation.append("guilt")
             found.append("guilt")
-        danger, withdrawing, confirming = _withdrawal_or_danger(sentence, previous_sentence)
+        danger, withdrawing, confirming = _acts_and_verdicts(sentence, previous_sentence)
         previous_sentence = sentence
         if danger and not checking and "self_harm" not in found:
             self_harm = True
