@@ -168,8 +168,9 @@ def load_script(path: Path) -> list[str]:
 
 def play_script(sim, bank, replies: list[str], seed: int, max_turns: int):
     """The finished conversations of a scripted agent; a one-line error with the simulator's first error when
-    every conversation failed (a wrong API key...), a warning with the count when some did. The per-request and
-    per-conversation failure warnings are held back meanwhile: this summary replaces them."""
+    every conversation failed (a wrong API key...) or every turn fell back to change 0 (a model that never answers
+    in the expected format), a warning with the count when some did. The per-request, per-turn and
+    per-conversation warnings are held back meanwhile: this summary replaces them."""
     from rlemp.rollout import run_conversations, scripted_policy
 
     loggers = [logging.getLogger(name) for name in ("rlemp.rollout", "rlemp.simulators")]
@@ -188,6 +189,13 @@ def play_script(sim, bank, replies: list[str], seed: int, max_turns: int):
         err_console.print(f"[yellow]warning:[/] the simulator failed on {len(result.dropped)} of "
                           f"{len(result.transcripts)} conversations (left out): {escape(str(first))}",
                           highlight=False, soft_wrap=True)
+    turns = [turn for t in result.finished for turn in t.turns]
+    fallbacks = [turn for turn in turns if turn.fallback]
+    if fallbacks:
+        what = f"{len(fallbacks)} of {len(turns)} turns fell back to change 0: {fallbacks[0].rationale}"
+        if len(fallbacks) == len(turns):
+            raise RlempError(f"the simulator judged no turn: all {what}")
+        err_console.print(f"[yellow]warning:[/] {escape(what)}", highlight=False, soft_wrap=True)
     return result.finished
 
 
@@ -264,7 +272,7 @@ def simulate(
     if out:
         check_output_file(out)
     sim = build_simulator(backend, load_config_file(simulator_config, backend))
-    bank = load_personas(personas)
+    bank = load_personas(personas, sim)
     replies = load_script(script)
     transcripts = play_script(sim, bank, replies, seed=seed, max_turns=max_turns)
     if out:
@@ -432,7 +440,7 @@ def score(
     check_output_file(out)
     funcs = rewards_from_names(reward, model)
     sim = build_simulator(backend, load_config_file(simulator_config, backend))
-    transcripts = play_script(sim, load_personas(personas), load_script(script), seed=seed, max_turns=max_turns)
+    transcripts = play_script(sim, load_personas(personas, sim), load_script(script), seed=seed, max_turns=max_turns)
     from rlemp.logs import progress_bar
 
     with progress_bar("scoring conversations", len(transcripts)) as advance:
@@ -464,7 +472,7 @@ def probe_simulator(
     strategies = probe.load_strategies(attacks_dir)
     config = load_config_file(simulator_config, backend)
     sim = build_simulator(backend, config)
-    bank = load_personas(personas)
+    bank = load_personas(personas, sim)
     with conversation_progress(len(strategies) * len(bank), enabled=True) as start_batch:
         results, transcripts = probe.probe(sim, bank, strategies, seed=seed, max_turns=max_turns,
                                            start_batch=start_batch)
@@ -492,15 +500,17 @@ def run_train_cli(argv: list[str]) -> int:
     SIGTERM/SIGINT saves a checkpoint and returns 128 + the signal number (see rlemp.trainers.reliability)."""
     from rlemp.configs import RecipeError
     from rlemp.train import main as train_main
-    from rlemp.trainers.reliability import TrainingInterrupted
+    from rlemp.trainers.reliability import TrainingInterrupted, leave_process_group
 
     if "--config" not in argv and not any(token.startswith("--config=") for token in argv):
         err_console.print("[bold red]error:[/] no recipe: give --config RECIPE.yaml, e.g. `rlemp train --config "
                           "recipes/tiny/grpo.yaml` on a CPU; `rlemp train --help` lists every recipe field",
                           highlight=False, soft_wrap=True)
         return USER_ERROR
+    finished = False
     try:
         adapter = train_main(argv)
+        finished = True
     except TrainingInterrupted as exc:
         err_console.print(f"[yellow]interrupted:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         return exc.exit_code
@@ -511,6 +521,8 @@ def run_train_cli(argv: list[str]) -> int:
         return report_error(exc) if os.environ.get("RANK", "0") == "0" else USER_ERROR
     except Exception as exc:  # noqa: BLE001  (report_error tells user errors from bugs)
         return report_error(exc)
+    finally:
+        leave_process_group(finished)
     from accelerate import PartialState
 
     if PartialState().is_main_process:
@@ -629,10 +641,12 @@ def build_corpus_cmd(
     from rlemp.simulators import build_simulator
 
     check_output_file(out)
-    bank, reply_bank = load_personas(resolve_data_path(personas)), load_reply_bank(resolve_data_path(replies))
+    simulator = build_simulator("rule")
+    bank = load_personas(resolve_data_path(personas), simulator)
+    reply_bank = load_reply_bank(resolve_data_path(replies))
     with replacing(out) as tmp:
         build_corpus(
-            build_simulator("rule"),
+            simulator,
             bank,
             reply_bank,
             tmp,
@@ -878,7 +892,7 @@ def serve(
     if backend == "remote":
         raise RlempError("--backend remote would serve another server's users; point clients at that server")
     sim = build_simulator(backend, load_config_file(simulator_config, backend))
-    engine = ConversationEngine(sim, load_personas(resolve_data_path(personas)), ConversationStore(store),
+    engine = ConversationEngine(sim, load_personas(resolve_data_path(personas), sim), ConversationStore(store),
                                 max_in_memory)
     token = os.environ.get(token_env) or None
 

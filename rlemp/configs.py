@@ -270,12 +270,14 @@ def parse_recipe(argv: list[str]):
 
 
 def _with_recipe_line(message: str, argv: list[str]) -> str:
-    """``RECIPE: field 'x': ...`` -> ``RECIPE:LINE: field 'x': ...`` where the recipe sets ``x`` at the top level
-    and the command line does not override it (then the command line is to blame, and no line is named)."""
+    """``RECIPE: field 'x': ...`` -> ``RECIPE:LINE: field 'x': ...`` where the recipe sets ``x`` at the top level,
+    or ``command line, over RECIPE: field 'x': ...`` where the command line sets it (it overrides the recipe)."""
     path = config_path_of(argv)
     match = re.match(rf"{re.escape(str(path))}: (?:unknown )?field '(\w+)", message) if path else None
-    if not match or command_line_value(argv, match.group(1)) is not None:
+    if not match:
         return message
+    if on_command_line(argv, match.group(1)):
+        return f"command line, over {message}"
     try:
         root = yaml.compose(Path(path).read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
     except (OSError, UnicodeDecodeError, yaml.YAMLError):  # already reported as the file's own error
@@ -457,12 +459,32 @@ def check_blocks(args, training_args, where: str) -> None:
             raise RlempError(f"{where}: field 'rewards': {exc}") from None
         except (TypeError, ValueError) as exc:  # an option the reward does not take
             raise RlempError(f"{where}: field 'rewards': {' '.join(str(exc).split())}") from None
+    check_simulator(args, where)
     from rlemp.trainers.curriculum_hook import parse_curriculum
 
     try:
         parse_curriculum(args, training_args)
     except RlempError as exc:
         raise RlempError(f"{where}: {exc}") from None
+
+
+def check_simulator(args, where: str) -> None:
+    """``simulator_backend`` is a known backend and ``simulator_config`` valid for it (the config alone: building
+    an ``hf`` simulator would load its model)."""
+    from pydantic import ValidationError
+
+    from rlemp.errors import first_validation_error
+    from rlemp.simulators import BACKENDS, simulator_class
+
+    if args.simulator_backend not in BACKENDS:
+        raise RlempError(f"{where}: field 'simulator_backend': expected one of {', '.join(BACKENDS)}, got "
+                         f"{args.simulator_backend!r}")
+    try:
+        simulator_class(args.simulator_backend).config_class.model_validate(args.simulator_config or {})
+    except ValidationError as exc:
+        field, message = first_validation_error(exc)
+        raise RlempError(f"{where}: field 'simulator_config': {args.simulator_backend} config field '{field}': "
+                         f"{message}") from None
 
 
 def check_resume(args, training_args, where: str) -> None:
@@ -625,6 +647,13 @@ def config_path_of(argv: list[str]) -> str | None:
         if token.startswith("--config="):
             return token.split("=", 1)[1]
     return None
+
+
+def on_command_line(argv: list[str], name: str) -> bool:
+    """Whether a command line sets field ``name`` (``--name``, ``--name=V`` or the dashed alias), even without a
+    value."""
+    flags = {f"--{name}", f"--{name.replace('_', '-')}"}
+    return any(token.split("=", 1)[0] in flags for token in argv if token.startswith("--"))
 
 
 def command_line_value(argv: list[str], name: str) -> str | None:

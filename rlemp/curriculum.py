@@ -746,8 +746,9 @@ def difficulty_items(
     from rlemp.personas import load_personas
     from rlemp.simulators import build_simulator
 
-    bank = load_personas(personas)
-    return list(measure_persona_difficulty(bank, build_simulator("rule"), None, seed, max_turns, cache_path).items())
+    simulator = build_simulator("rule")
+    bank = load_personas(personas, simulator)
+    return list(measure_persona_difficulty(bank, simulator, None, seed, max_turns, cache_path).items())
 
 
 # --- output ------------------------------------------------------------------------------------------------

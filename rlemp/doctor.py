@@ -225,6 +225,7 @@ def recipe_checks(recipe: str | Path, timeout: float = 5.0) -> list[Check]:
     model, personas and simulator are there; the packages it needs are installed."""
     from rlemp.configs import check_resume, parse_recipe
     from rlemp.personas import load_personas
+    from rlemp.simulators import build_simulator
 
     try:
         args, training_args, model_args = parse_recipe(["--config", str(recipe)])
@@ -233,12 +234,14 @@ def recipe_checks(recipe: str | Path, timeout: float = 5.0) -> list[Check]:
         return [Check("recipe", "parse", "fail", str(exc), "fix the recipe")]
     checks = [Check("recipe", "parse", "ok", f"{recipe}: {args.algorithm}, output_dir {training_args.output_dir}")]
     checks.append(model_check(model_args.model_name_or_path, "model", timeout))
+    # the rule simulator is cheap to build and refuses personas it cannot play (an hf one would load its model)
+    player = build_simulator("rule", args.simulator_config) if args.simulator_backend == "rule" else None
     for name in ("personas", "eval_personas"):
         path = getattr(args, name)
         if not path:
             continue
         try:
-            checks.append(Check("recipe", name, "ok", f"{path}: {len(load_personas(path))} personas"))
+            checks.append(Check("recipe", name, "ok", f"{path}: {len(load_personas(path, player))} personas"))
         except RlempError as exc:
             checks.append(Check("recipe", name, "fail", str(exc), f"fix {name} in the recipe"))
     checks.append(simulator_check(args.simulator_backend, args.simulator_config or {}, timeout))

@@ -333,8 +333,8 @@ def evaluate_checkpoint(
     from rlemp.personas import load_personas
     from rlemp.simulators import build_simulator
 
-    personas = load_personas(personas_path)
     simulator = build_simulator(backend, simulator_config)
+    personas = load_personas(personas_path, simulator)
     model, tokenizer = load_for_inference(model_name_or_path, adapter)
     settings = GenerationSettings(max_new_tokens=max_new_tokens, temperature=temperature, top_p=top_p, top_k=0)
     meta = {"model": str(model_name_or_path), "adapter": str(adapter) if adapter else None,

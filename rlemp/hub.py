@@ -18,7 +18,7 @@ from typing import Any, Optional, Sequence
 
 from rlemp.errors import InputError, RlempError
 from rlemp.evaluation import EvalMetrics, read_metrics, setup_differences
-from rlemp.files import read_json
+from rlemp.files import read_json, read_mapping
 from rlemp.loading import check_adapter, load_model
 
 log = logging.getLogger(__name__)
@@ -140,6 +140,8 @@ def read_adapter(adapter_dir: str | Path) -> AdapterFolder:
     path = Path(adapter_dir)
     config = check_adapter(path)
     training = read_json_object(path / TRAINING_FILE) if (path / TRAINING_FILE).is_file() else {}
+    if (path / RECIPE_FILE).is_file():  # published beside the adapter and linked from the card: it must parse
+        read_mapping(path / RECIPE_FILE, "recipe")
     optional = (*TOKENIZER_FILES, RECIPE_FILE, TRAINING_FILE)
     files = [*ADAPTER_FILES, *(name for name in optional if (path / name).is_file())]
     return AdapterFolder(path=path, config=config, training=training, files=files)

@@ -11,12 +11,15 @@ import logging
 import re
 from collections import Counter
 from pathlib import Path
-from typing import Annotated, Callable, Literal, Optional, get_args
+from typing import TYPE_CHECKING, Annotated, Callable, Literal, Optional, get_args
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from rlemp.errors import InputError, validate_line
+from rlemp.errors import InputError, RlempError, validate_line
 from rlemp.files import iter_jsonl, write_text_atomic
+
+if TYPE_CHECKING:
+    from rlemp.simulators.base import UserSimulator
 
 HiddenNeed = Literal[
     # the four rational intentions of SAGE
@@ -88,12 +91,14 @@ def parse_persona(obj: object, path: str | Path, line: int) -> Persona:
     return validate_line(Persona, obj, path, line)
 
 
-def load_personas(path: str | Path) -> list[Persona]:
-    """Load and validate a persona JSONL file; ids must be unique and the file non-empty."""
-    return _read_bank(path, parse_persona, "personas")
+def load_personas(path: str | Path, simulator: UserSimulator | None = None) -> list[Persona]:
+    """Load and validate a persona JSONL file; ids must be unique and the file non-empty. Given the simulator
+    that will play them, a persona it cannot play (:meth:`Simulator.refusal`) is an error naming its line."""
+    return _read_bank(path, parse_persona, "personas", simulator)
 
 
-def _read_bank(path: str | Path, parse: Callable[[object, str | Path, int], Persona], what: str) -> list[Persona]:
+def _read_bank(path: str | Path, parse: Callable[[object, str | Path, int], Persona], what: str,
+               simulator: UserSimulator | None = None) -> list[Persona]:
     """Every line of a JSONL file parsed into a persona; an error names the line of a repeated id."""
     personas: list[Persona] = []
     seen: dict[str, int] = {}
@@ -101,6 +106,9 @@ def _read_bank(path: str | Path, parse: Callable[[object, str | Path, int], Pers
         persona = parse(obj, path, number)
         if persona.id in seen:
             raise InputError(path, number, "id", f"duplicate id {persona.id!r} (first on line {seen[persona.id]})")
+        refused = simulator.refusal(persona) if simulator is not None else None
+        if refused:
+            raise InputError(path, number, *refused)
         seen[persona.id] = number
         personas.append(persona)
     if not personas:
@@ -215,7 +223,7 @@ def _first_sentence(text: str, limit: int = 200) -> str:
         if line:
             match = re.search(r"[。！？.!?]", line)
             return (line[: match.end()] if match else line)[:limit]
-    return " ".join(text.split())[:limit]
+    return ""  # headings and labels only: no story
 
 
 # What a profile's `player` text lacks gets a default, counted per field in import_sage's summary line.
@@ -279,6 +287,8 @@ def sage_to_persona(obj: object, path: str | Path, line: int, initial_emotion: i
 def import_sage(path: str | Path, initial_emotion: int = 40) -> list[Persona]:
     """Read a SAGE/RLVER ``profile.jsonl``; every line must map, or the error names line and field. Defaults
     filled in for what a profile's ``player`` text lacks are logged in one summary line, counted per field."""
+    if isinstance(initial_emotion, bool) or not isinstance(initial_emotion, int) or not 0 <= initial_emotion <= 100:
+        raise RlempError(f"--initial-emotion: must be a whole number from 0 to 100, got {initial_emotion!r}")
     defaults_used: Counter = Counter()
     personas = _read_bank(
         path, lambda obj, where, line: sage_to_persona(obj, where, line, initial_emotion, defaults_used), "profiles")

@@ -406,8 +406,8 @@ def mine_to_file(
     from rlemp.personas import load_personas
     from rlemp.simulators import build_simulator
 
-    personas = load_personas(personas_path)
     simulator = build_simulator(backend, simulator_config)
+    personas = load_personas(personas_path, simulator)
     model, tokenizer = load_for_inference(model_name_or_path, adapter)
     scorer = None
     if "flr" in config.weights:

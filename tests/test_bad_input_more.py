@@ -476,3 +476,101 @@ def test_an_absurd_candidate_count_is_refused_before_any_work():
 
     with pytest.raises(ValidationError, match="less than or equal to 256"):
         MiningConfig(candidates=10**12)
+
+
+def test_a_persona_the_rule_backend_cannot_play_names_its_line(tmp_path, base_recipe):
+    from rlemp.doctor import recipe_checks
+
+    rows = persona_rows()
+    rows[1]["language"] = "zh"
+    personas = write_personas(tmp_path / "p.jsonl", rows)
+    for command in (["simulate", "--script", SCRIPT], ["curriculum", "--out", tmp_path / "c.jsonl"]):
+        line = fails_cleanly(command[0], "--personas", personas, *command[1:], "--max-turns", "1")
+        assert line.startswith(f"error: {personas}:2: field 'language'"), line
+    recipe = tmp_path / "recipe.yaml"
+    recipe.write_text(yaml.safe_dump({**base_recipe, "personas": str(personas)}), encoding="utf-8")
+    failed = [c for c in recipe_checks(recipe, timeout=0.1) if c.status == "fail"]
+    assert [c.name for c in failed] == ["personas"] and f"{personas}:2: field 'language'" in failed[0].detail
+
+
+@pytest.mark.parametrize("change, says", [
+    ({"simulator_backend": "bogus"}, "field 'simulator_backend': expected one of rule, hf, openai, remote"),
+    ({"simulator_config": {"zzz": 1}}, "field 'simulator_config': rule config field 'zzz'"),
+])
+def test_the_simulator_fields_name_their_recipe_line(base_recipe, tmp_path, change, says):
+    from rlemp.configs import RecipeError, parse_recipe
+
+    recipe = tmp_path / "recipe.yaml"
+    recipe.write_text(yaml.safe_dump({**base_recipe, **change}, sort_keys=False), encoding="utf-8")
+    line = 1 + list({**base_recipe, **change}).index(next(iter(change)))
+    with pytest.raises(RecipeError) as info:
+        parse_recipe(["--config", str(recipe)])
+    assert str(info.value).startswith(f"{recipe}:{line}: {says}"), str(info.value)
+
+
+@pytest.mark.parametrize("tail", [["--learning_rate"], ["--learning-rate", "abc"], ["--learning_rate=abc"],
+                                  ["--simulator_config", '{"zzz": 1}']])
+def test_a_bad_command_line_value_is_blamed_on_the_command_line(base_recipe, tmp_path, tail):
+    from rlemp.configs import RecipeError, parse_recipe
+
+    recipe = tmp_path / "recipe.yaml"
+    recipe.write_text(yaml.safe_dump({**base_recipe, "learning_rate": 0.001}), encoding="utf-8")
+    with pytest.raises(RecipeError) as info:
+        parse_recipe(["--config", str(recipe), *tail])
+    assert str(info.value).startswith(f"command line, over {recipe}: field "), str(info.value)
+
+
+@pytest.mark.parametrize("value", ["-1", "101", "1" + "0" * 30])
+def test_import_sage_blames_a_bad_initial_emotion_on_the_option(tmp_path, value):
+    line = fails_cleanly("personas", "import-sage", DATA / "sage_small.jsonl", "--out", tmp_path / "o.jsonl",
+                         f"--initial-emotion={value}")
+    assert line.startswith("error: --initial-emotion: must be a whole number from 0 to 100"), line
+
+
+def test_a_sage_scene_of_headings_and_labels_only_is_refused(tmp_path):
+    row = json.loads((DATA / "sage_small.jsonl").read_text(encoding="utf-8").splitlines()[0])
+    row["scene"] = "## 标题\n**事件起因：**\n背景："
+    row.pop("first_talk", None)
+    profiles = tmp_path / "profiles.jsonl"
+    profiles.write_text(json.dumps(row, ensure_ascii=False) + "\n", encoding="utf-8")
+    line = fails_cleanly("personas", "import-sage", profiles, "--out", tmp_path / "o.jsonl")
+    assert f"{profiles}:1: field 'scene': no sentence of story" in line
+
+
+def test_a_run_never_writes_into_a_model_folder(tmp_path):
+    from rlemp.errors import RlempError
+    from rlemp.trainers.reliability import check_output_dir
+
+    model = tmp_path / "model"
+    model.mkdir()
+    (model / "config.json").write_text("{}", encoding="utf-8")
+    for resuming, overwrite in ((False, False), (False, True), (True, False)):
+        with pytest.raises(RlempError, match="holds a model"):
+            check_output_dir(model, resuming, overwrite)
+
+
+def test_push_refuses_an_adapter_whose_recipe_does_not_parse(tmp_path, tiny_model_dir):
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForCausalLM
+
+    adapter = tmp_path / "adapter"
+    model = get_peft_model(AutoModelForCausalLM.from_pretrained(tiny_model_dir),
+                           LoraConfig(r=2, target_modules=["q_proj"]))
+    model.save_pretrained(adapter)
+    (adapter / "rlemp_recipe.yaml").write_bytes(b"\x00\xff garbage: [")
+    line = fails_cleanly("push", "--adapter", adapter, "--repo-id", "me/x", "--dry-run", tmp_path / "card",
+                         "--base-model", "HuggingFaceTB/SmolLM2-135M-Instruct")
+    assert f"{adapter / 'rlemp_recipe.yaml'}" in line
+    assert not (tmp_path / "card").exists()
+
+
+def test_simulate_refuses_a_simulator_that_judged_no_turn(tmp_path, tiny_model_dir):
+    """A random tiny model never writes the JSON the hf backend reads: every turn falls back to change 0."""
+    config = tmp_path / "hf.yaml"
+    config.write_text(yaml.safe_dump({"model": str(tiny_model_dir), "max_new_tokens": 8, "max_retries": 0}))
+    out = tmp_path / "t.jsonl"
+    line = fails_cleanly("simulate", "--personas", PERSONAS, "--script", SCRIPT, "--max-turns", "1",
+                         "--backend", "hf", "--simulator-config", config, "--out", out, code=2)
+    n = len(persona_rows())
+    assert f"the simulator judged no turn: all {n} of {n} turns fell back to change 0" in line
+    assert not out.exists()

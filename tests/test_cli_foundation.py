@@ -149,7 +149,7 @@ def test_import_sage_errors(tmp_path):
     result = runner.invoke(app, ["personas", "import-sage", str(SAGE), "--out", str(tmp_path / "o.jsonl"),
                                  "--initial-emotion", "140"])
     assert result.exit_code == 2
-    assert_one_line_error(result.stderr, f"{SAGE}:1: field 'initial_emotion'")
+    assert_one_line_error(result.stderr, "--initial-emotion: must be a whole number from 0 to 100, got 140")
 
 
 # --- simulate ----------------------------------------------------------------------------------------------

@@ -240,7 +240,8 @@ def test_recipe_values_are_range_checked(recipe_file, field, value):
 def test_recipe_overrides_on_the_command_line_are_range_checked(recipe_file):
     path = recipe_file()
     for field, value in (("learning_rate", "inf"), ("temperature", "nan"), ("seed", str(2**70))):
-        assert field in fails_cleanly("train", "--config", path, f"--{field}", value, names=path)
+        line = fails_cleanly("train", "--config", path, f"--{field}", value, names=path)
+        assert field in line and line.startswith(f"error: command line, over {path}:"), line
 
 
 def test_output_dir_that_is_a_file_or_holds_another_run(recipe_file, tiny_model_dir, tmp_path):

@@ -106,10 +106,10 @@ def test_bad_recipe_is_one_line_naming_the_file(write_recipe, changes, expected)
     assert expected in message
 
 
-def test_bad_command_line_override_names_the_recipe(write_recipe):
+def test_bad_command_line_override_names_the_command_line_and_the_recipe(write_recipe):
     path = write_recipe("ok")
     assert one_line_error(["--config", str(path), "--num_generations", "four"]) == (
-        f"{path}: field 'num_generations': invalid int value: 'four'"
+        f"command line, over {path}: field 'num_generations': invalid int value: 'four'"
     )
 
 

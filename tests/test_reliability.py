@@ -172,6 +172,40 @@ def test_first_signal_stops_at_the_step_end_and_second_one_acts_as_usual():
     assert signal.getsignal(signal.SIGTERM) == before
 
 
+LEAVE_GROUP = """
+import sys, torch.distributed as dist
+from rlemp.cli import run_train_cli
+dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{sys.argv[1]}", rank=int(sys.argv[2]), world_size=2)
+code = run_train_cli(["--config", sys.argv[3]])
+print(code, dist.is_initialized())
+"""
+
+
+def test_train_cli_leaves_the_process_group_on_every_rank_even_after_an_error(tmp_path):
+    """Gloo threads alive at interpreter exit abort the process; the command destroys the group first."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    ranks = [subprocess.Popen([sys.executable, "-c", LEAVE_GROUP, str(port), str(rank), str(tmp_path / "no.yaml")],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for rank in range(2)]
+    outputs = [rank.communicate(timeout=120) for rank in ranks]
+    assert [rank.returncode for rank in ranks] == [0, 0], outputs
+    assert [out.split()[-2:] for out, _ in outputs] == [["2", "False"]] * 2, outputs
+
+
+def test_leaving_after_a_finished_run_waits_for_every_rank(tmp_path):
+    import torch.distributed as dist
+
+    from rlemp.trainers.reliability import leave_process_group
+
+    leave_process_group(True)  # no group: nothing to do
+    dist.init_process_group("gloo", init_method=f"file://{tmp_path / 'store'}", rank=0, world_size=1)
+    leave_process_group(True)
+    assert not dist.is_initialized()
+
+
 def test_failure_budget_counts_dropped_conversations_and_fallback_turns():
     finished = [sample_transcript() for _ in range(4)]  # one judged turn each
     budget = FailureBudget(max_rate=0.3, min_count=2)
@@ -310,7 +344,7 @@ def test_bad_dialogue_files(tmp_path, name, content, fragments):
     ({"per_device_train_batch_size": 0}, ["field 'per_device_train_batch_size'", "positive integer"]),
     ({"max_failure_rate": 1.5}, ["field 'max_failure_rate'", "at least 0 and at most 1, got 1.5"]),
     ({"hub_token": "hf_PASTED_BY_MISTAKE"}, ["field 'hub_token'", "HF_TOKEN"]),
-    ({"simulator_config": {"temperature": "hot"}}, ["simulator 'rule' config field 'temperature'"]),
+    ({"simulator_config": {"temperature": "hot"}}, ["field 'simulator_config': rule config field 'temperature'"]),
     ({"algorithm": "sft"}, ["algorithm", "grpo, ppo"]),
 ])
 def test_bad_recipes(tmp_path, tiny_model_dir, changes, fragments):

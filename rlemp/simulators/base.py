@@ -107,8 +107,16 @@ class UserSimulator(ABC):
     def opening(self, persona: Persona, seed: int) -> str:
         return persona.first_message
 
+    def refusal(self, persona: Persona) -> tuple[str, str] | None:
+        """``(field, reason)`` when this backend cannot play ``persona``, else None. Loading a persona file for a
+        simulator (``load_personas(path, simulator)``) names the line; :meth:`start` refuses it too."""
+        return None
+
     def start(self, persona: Persona, seed: int, max_turns: int = DEFAULT_MAX_TURNS) -> Transcript:
         """Open a conversation; the opening user message is ``transcript.opening``."""
+        refused = self.refusal(persona)
+        if refused:
+            raise RlempError(f"persona {persona.id}: field '{refused[0]}': {refused[1]}")
         return Transcript(
             persona_id=persona.id,
             backend=self.backend,

@@ -19,7 +19,6 @@ from functools import lru_cache
 from pydantic import Field
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
-from rlemp.errors import RlempError
 from rlemp.personas import Persona
 from rlemp.simulators.base import Reaction, SimulatorConfig, UserSimulator, band
 from rlemp.simulators.fluency import read_fluency
@@ -1215,13 +1214,11 @@ class RuleSimulator(UserSimulator):
         # Only self-harm and manipulation take the full 10 points: nothing else is as bad.
         return max(gain + hurt, WORST_OTHERWISE), contrib, situations
 
-    def start(self, persona: Persona, seed: int, max_turns: int = 8) -> Transcript:
+    def refusal(self, persona: Persona) -> tuple[str, str] | None:
         if persona.language != "en":
-            raise RlempError(
-                f"persona {persona.id}: the rule backend reads English replies only (language is "
-                f"{persona.language!r}); use the hf or openai backend for other languages"
-            )
-        return super().start(persona, seed, max_turns)
+            return "language", (f"the rule backend reads English replies only (got {persona.language!r}); use the "
+                                "hf or openai backend for other languages")
+        return None
 
     def react(self, transcript: Transcript, agent_reply: str) -> Reaction:
         change, contrib, situations = self.judge(transcript, agent_reply)

@@ -58,9 +58,9 @@ def build_parts(args: RlempArguments, training_args, model_args) -> Parts:
         raise RlempError("ds3_gather_for_generation: false is not supported by the multi-turn rollouts under "
                          "ZeRO-3; keep it true (or generate with vLLM: use_vllm: true)")
     factory = curriculum_factory(args, training_args)
-    personas = load_personas(args.personas)
     simulator = build_simulator(args.simulator_backend, args.simulator_config or {})
-    eval_personas = load_personas(args.eval_personas) if args.eval_at_end and args.eval_personas else []
+    personas = load_personas(args.personas, simulator)
+    eval_personas = load_personas(args.eval_personas, simulator) if args.eval_at_end and args.eval_personas else []
     model, tokenizer, peft_config = load_policy(model_args)
     reward_funcs, reward_weights = build_reward_functions(args, model_args) if args.rewards else ([], [])
     curriculum = None

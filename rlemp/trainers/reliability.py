@@ -42,12 +42,16 @@ RUN_LOGS = (METRICS_FILE, "transcripts.jsonl", SIMULATOR_STATS_FILE)
 
 
 def check_output_dir(output_dir: str | Path, resuming: bool, overwrite: bool, is_main: bool = True) -> None:
-    """Refuse an ``output_dir`` that is a file, or, for a fresh run, one used by another run (its logs or
-    ``checkpoint-N`` folders are there) unless ``overwrite``; with ``overwrite`` the main process removes the old
-    logs, which a fresh run would otherwise append to (old checkpoints stay until transformers rotates them)."""
+    """Refuse an ``output_dir`` that is a file or holds a model, or, for a fresh run, one used by another run (its
+    logs or ``checkpoint-N`` folders are there) unless ``overwrite``; with ``overwrite`` the main process removes
+    the old logs, which a fresh run would otherwise append to (old checkpoints stay until transformers rotates
+    them)."""
     from rlemp.files import check_output_dir as check_path
 
     folder = check_path(output_dir, "output_dir")
+    if (folder / "config.json").is_file():  # a run writes its README.md, logs and adapter where it is told
+        raise RlempError(f"{folder}: output_dir holds a model (config.json), which the run would write over; "
+                         "choose a new output_dir")
     if resuming or not folder.is_dir():
         return
     used = [name for name in RUN_LOGS if (folder / name).exists()] + [p.name for p in checkpoints(folder)][:1]
@@ -190,6 +194,21 @@ def _shared_signal(signum: int | None) -> int | None:
     flag = torch.tensor([signum or 0], device=PartialState().device)
     dist.all_reduce(flag, op=dist.ReduceOp.MAX)
     return int(flag.item()) or None
+
+
+def leave_process_group(finished: bool) -> None:
+    """Destroy the default process group, if any, before the interpreter exits. Gloo's worker threads still
+    holding work when the interpreter finalizes abort the process ("terminate called without an active
+    exception", SIGABRT) and the launcher then kills the other ranks. After a run that finished on this process,
+    a barrier first, so that no process leaves while another still communicates (a rank that failed instead
+    exits non-zero, and the launcher stops the ones waiting); after an error only this process's side closes."""
+    import torch.distributed as dist
+
+    if not (dist.is_available() and dist.is_initialized()):
+        return
+    if finished:
+        dist.barrier()
+    dist.destroy_process_group()
 
 
 def write_simulator_stats(simulator, ledger, accelerator, output_dir: str | Path) -> Path | None:
