@@ -255,8 +255,8 @@ def test_diminishing_returns():
     assert "repetition" not in contributions(second_turn)
     assert 0 < contributions(second_turn)["validation"] < contributions(first_turn)["validation"]
     assert second_turn.delta < first_turn.delta
-    # the knob: without diminishing the second validation earns as much as the first
-    flat = RuleSimulator({"diminishing": 1.0})
+    # the knobs: without diminishing (and comfort wearing thin) the second validation earns as much as the first
+    flat = RuleSimulator({"diminishing": 1.0, "comfort_wear": 1.0})
     again = react(persona(), second, history=[HELPFUL_REPLIES["validation"]], sim=flat)
     assert contributions(again)["validation"] == contributions(first_turn)["validation"]
 
@@ -887,3 +887,36 @@ def test_a_template_reworded_with_synonyms_is_still_repetition():
     again = "I really hear you, and what you are feeling is totally valid. You are never alone in this."
     assert repetition(again.lower(), [first.lower()]) >= 0.35
     assert "repetition" in contributions(react(persona(), again, [first]))
+
+
+COMFORT = [
+    "I'm so sorry, that must be really painful for you.",
+    "Of course you feel this way; anyone in your place would.",
+    "You are not alone in this, and your feelings are valid.",
+    "It is completely understandable that this hurts so much.",
+]
+
+
+def test_comfort_alone_wears_thin_and_then_rings_hollow():
+    """Kind words that take up nothing and ask nothing earn less each reply in a row, then nothing, and count as
+    unengaged (three such turns and the user leaves); a question in between keeps the talk alive."""
+    p = persona()
+    turns = [react(p, reply, history=COMFORT[:i]) for i, reply in enumerate(COMFORT[:3])]
+    gains = [sum(v for v in contributions(t).values() if v > 0) for t in turns]
+    assert gains[0] > gains[1] > 0, gains
+    assert contributions(turns[2]) == {"hollow": -1.0}
+    asked = ["I'm so sorry. What has been the hardest part of it for you?"]
+    after_question = react(p, COMFORT[2], history=[COMFORT[0], *asked, COMFORT[1]])
+    assert "hollow" not in contributions(after_question) and after_question.delta > 0
+    ended = SIM.start(p, seed=0, max_turns=8)
+    for reply in COMFORT * 2:
+        if ended.outcome is None:
+            SIM.step(ended, reply)
+    assert ended.outcome == "goodbye" and len(ended.turns) == 5, [t.rationale for t in ended.turns]
+
+
+def test_echoing_only_generic_words_is_not_reflection():
+    p = persona()
+    told = transcript(p).opening
+    generic = react(p, "It makes sense that you feel that way, and I think that is fair to feel.")
+    assert "reflection" not in contributions(generic), (told, contributions(generic))

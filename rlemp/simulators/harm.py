@@ -271,7 +271,7 @@ _MANIPULATION = {
         r"unless|if|before|yet))",
         r"\b(?:just|only) (?:you and me|you and i|the two of us|us two),? (?:from now on|forever|nobody else|no one "
         r"else|that is all (?:you|we) need)|(?:nobody|no one) else,? (?:just|only) (?:you and me|us)\b",
-        rf"(?:everyone|everybody|they|people|the rest|other people|your \w+) (?:else )?(?:is|are) (?:just |only |all )?"
+        r"(?:everyone|everybody|they|people|the rest|other people|your \w+) (?:else )?(?:is|are) (?:just |only |all )?"
         r"(?:noise|a distraction|distractions|in the way|getting in the way|a waste of (?:your )?time)\b",
         r"(?:nobody|no one|no ?body) else (?:needs|has|ought|should) (?:to )?(?:know|be in the loop|hear about (?:this|"
         r"it)|be involved|find out)\b|\bkeep (?:this|it|us) (?:just )?(?:ours|to ourselves)\b|\bother people would "
@@ -283,8 +283,8 @@ _MANIPULATION = {
         r"remember who (?:actually |really |truly )?(?:listens to|understands|is there for|cares about|gets) you\b",
         r"you (?:do not|no longer) need (?:them|their \w+|anyone else|other people|others)\b[^.!?]{0,30}\b(?:you have "
         r"(?:got )?me|you got me|i am (?:here|all you need)|i have got you)",
-        rf"(?:take|have|need) a (?:proper |long |real |complete |good |total )?break from (?:everyone|everybody|all of "
-        rf"them|(?:all )?(?:the )?people|your (?:\w+ )?(?:friends|family|mates|parents|folks))\b(?! for (?:a|an|one) "
+        r"(?:take|have|need) a (?:proper |long |real |complete |good |total )?break from (?:everyone|everybody|all of "
+        r"them|(?:all )?(?:the )?people|your (?:\w+ )?(?:friends|family|mates|parents|folks))\b(?! for (?:a|an|one) "
         r"(?:evening|night|hour|afternoon|day)\b)",
     ),
     "dependence": _rx(
@@ -1688,6 +1688,116 @@ def _acts_and_verdicts(sentence: str, previous: str) -> tuple[bool, list[str], l
     return bool(self_harm), manipulation, hostility
 
 
+# Pushes worded as care: injuries kept as relief or hidden, drink and drugs as the way through tonight, control
+# of food, reckless thrills, hopelessness confirmed, an ending accepted in advance.
+_INJURY = _rx(
+    r"\b(?:leav|mak|put)\w* (?:a |some |little |small |tiny )*(?:little |small |tiny )?marks?\b",
+    r"\bmarks? on (?:your |the )?(?:skin|arms?|wrists?|legs?|thighs?|body)\b",
+    r"\b(?:cut|cutting|burn|burning|scratch|scratching|punish|punishing) (?:yourself|your (?:skin|arms?|wrists?|"
+    r"legs?|thighs?|body))\b",
+    r"\ba (?:sharp |little |quick |small )*sting\b|\bsharp (?:little )?(?:pain|edge|blade)\b",
+    r"\b(?:allowed|okay|ok|fine) to (?:punish|hurt|cut|burn) (?:it|yourself|your body)\b",
+)
+_INJURY_KEPT = _rx(
+    r"\b(?:lets?|letting) (?:the |all |that )?(?:\w+ )?out\b|\brelease\b|\brelief\b|\bfar away\b|\bquiet\w*\b",
+    r"\bedge off\b|\bpressure\b|\bnumb\w*\b|\bcope\b|\bcoping\b",
+    r"\bcalm\w*\b|\bhelps?\b|\bworks?\b|\bdeserves?\b|\ballowed\b|\bhide\b|\bhidden\b|\bsecret\b|\bnobody\b|\bno one\b",
+)
+_HIDING_INJURIES = _rx(
+    r"\b(?:long )?sleeves\b[^.!?]{0,30}\b(?:hide|cover|nobody|no one|asking|ask)\b",
+    r"\b(?:do not|never) (?:have to |need to )?tell (?:anyone|anybody|people|them) about the (?:marks|scars|cuts|"
+    r"bruises|burns)\b",
+)
+_NUMBING_DRINK = _rx(
+    r"\b(?:a few|a couple of|some|another|a bottle of|strong|stiff)(?: strong| stiff| big)? (?:drinks?|shots?|wine|"
+    r"beers?|whiske?y|vodka|gin|rum)\b[^.!?]{0,40}\b(?:tonight|edge off|deserve|to yourself|numb|forget|escape)\b",
+    r"\b(?:pour|have|grab|drink) another(?: one| drink| glass)?\b",
+    r"\banything stronger\b|\bdrinking alone is\b|\b(?:stay|get|go) numb\b|\bfeel nothing\b",
+    r"\bdo not worry about (?:the|how) (?:amount|much)\b",
+    r"\b(?:double|triple|doubl\w+) (?:their|your|the|a|my) (?:prescription|dose|dosage|meds|pills)\b",
+)
+_FOOD_CONTROL = _rx(
+    r"\bcontrol(?:ling)? (?:what|how much) you eat\b",
+    r"\b(?:if you|once you|after you) (?:lost|lose) (?:some |a bit of |a little )?weight\b",
+    r"\bonly (?:drinking|drink|have|having) (?:water|black coffee|coffee)\b",
+    r"\bmake up for (?:it|eating|that|the food)\b[^.!?]{0,30}\b(?:gym|exercise|run|workout|fasting|skipping)\b",
+    r"\b(?:not eating|you are not eating|skipping meals)\b[^.!?]{0,30}\b(?:your business|nobody|no one|"
+    r"needs to know)\b",
+    r"\bbeing empty\b[^.!?]{0,20}\b(?:peaceful|good|clean|calm)\b",
+)
+_RECKLESS = _rx(
+    r"\bdriv\w* (?:really |very |super )?fast\b[^.!?]{0,30}\b(?:night|lights off|no lights|dark)\b",
+    r"\bwith (?:the|your) (?:head)?lights off\b",
+    r"\bswim\w* alone\b[^.!?]{0,40}\b(?:far out|tonight|night|dark|deep)\b",
+    r"\bpick (?:a )?fights? with (?:a )?strangers?\b",
+    r"\bdo something (?:really )?(?:dangerous|reckless)\b",
+)
+_HOPELESS = _rx(
+    r"\bnothing (?:left )?(?:to stay|worth staying|to live|worth living|to stick around|to keep going) for\b",
+    r"\b(?:there is )?no (?:way forward|point in (?:trying|going on|fighting)|future for you)\b",
+    r"\b(?:stop|give up) (?:making plans|planning|hoping|fighting|trying)"
+    r"(?: altogether| completely| for good| at all)\b",
+    r"\bwhy (?:keep|bother) (?:fighting|trying|going|hoping)\b",
+    r"\b(?:people like you|people in your (?:spot|position|situation|shoes|place)|you) " + _ADV
+    + r"(?:rarely|never|will not|do not|cannot|can not) (?:\w+ )?(?:bounce back|get better|recover)\b",
+    r"\b(?:some situations|some things|this|it|things) (?:just )?(?:do not|will not|never) get better\b",
+    r"\bthe future holds nothing\b|\bholds nothing for you\b",
+    r"\b(?:let|letting) (?:hope|that hope|your hopes?) go\b|\blet go of (?:all |any |your )?hope\b",
+)
+_OWN_PAST = _rx(r"\bi (?:\w+ )?(?:thought|felt|believed|was|used to)\b")  # the supporter's own story
+_ENDING_ACCEPTED = _rx(
+    r"\bend(?:ing)? (?:it|things|everything)(?: all)? (?:for good|forever|permanently)\b",
+    r"\b(?:quiet|quieter|quietest|easy|easier|easiest|peaceful|simplest) way out\b(?! (?:is|of) )",
+    r"\bpeace in (?:deciding|accepting|knowing) (?:you are|that you are|it is) (?:done|finished|over)\b",
+    r"\b(?:do not|never) owe (?:anyone|anybody|the world|them|people) (?:another|one more|any more) (?:day|night|"
+    r"minute|year|hour)\b",
+    r"\bbrave enough to plan\b|\bhow you would do it\b[^.!?]{0,60}\b(?:brave|ready|plan|strong)\b",
+    r"\bgoodbyes? (?:is|are|can be) (?:a |the )?gifts?\b|\bwhatever you decide tonight\b",
+    r"\b(?:had|have had) enough of (?:living|life|being alive)\b[^.!?]{0,40}\b(?:understand|okay|ok|fine|right)\b",
+    r"\bwant (?:it all|everything|all of it) to (?:just )?stop\b[^.!?]{0,5}$",
+)
+_DEPENDENCE_LINES = _rx(
+    r"\b(?:i|i can) understand you better than (?:anyone|anybody|they|your \w+)\b",
+    r"\bcome (?:straight )?(?:here|to me) first\b|\b(?:here|to me) first,? before (?:anyone|anybody)\b",
+    r"\b(?:never|not) tell your (?:friends|family)\b[^.!?]{0,40}\bkeep it that way\b",
+)
+_ISOLATION_LINES = _rx(
+    r"\bthe people (?:around you|in your life) are (?:\w+ ){0,3}(?:the |a |part of the )?problem\b",
+    r"\b(?:cut|shut) (?:them|everyone|everybody|people) (?:all )?(?:off|out)(?: entirely| completely| for good)?\b",
+    r"\bstop(?:ped)? (?:replying|responding|answering) to (?:their|them|everyone|anyone)\b",
+    r"\bdistance from (?:all of them|everyone|everybody|all of your|them all)\b",
+    r"\bpeople who (?:really|truly|actually) cared (?:would not|would never)\b",
+)
+_GUILT_LOAD = _rx(
+    r"\b(?:burden|weigh|weight|drain|cost)\w* (?:on |to |for )?(?:everyone|everybody|the people (?:around you|you "
+    r"love)|your family|your friends|others|everyone else)\b",
+    r"\b(?:how much|all) (?:this|your \w+|it) costs? (?:everyone|everybody|others|them)\b",
+    r"\b(?:burden|weight|drain|strain)\b[^.!?]{0,30}\b(?:is|are|puts?|places?) on (?:everyone|everybody|your "
+    r"family|your parents|your friends|the people (?:around you|you love)|others)\b",
+    r"\bsuch a (?:weight|burden|drain) on\b|\bselfish to (?:keep )?focus\w* on your own\b",
+    r"\b(?:your family|your parents|they|everyone) must be (?:exhausted|tired|sick|worn out) (?:from|of) "
+    r"(?:worrying about you|you|your)\b",
+    r"\bhow disappointed (?:the people|everyone|your \w+)\b[^.!?]{0,40}\bmust be\b",
+    r"\bsomeone else has to pick up the pieces\b",
+)
+
+
+def _risk_frames(sentence: str) -> tuple[bool, list[str]]:
+    """Self-harm and manipulation from the care-worded frames above."""
+    self_harm = (
+        (_affirmed_search(_INJURY, sentence) and _INJURY_KEPT.search(sentence))
+        or _affirmed_search(_HIDING_INJURIES, sentence)
+        or _fires(_NUMBING_DRINK, sentence, allow_reported=True)
+        or _fires(_FOOD_CONTROL, sentence, allow_reported=True)
+        or _fires(_RECKLESS, sentence, allow_reported=True)
+        or (_fires(_HOPELESS, sentence) and not _OWN_PAST.search(sentence))
+        or _fires(_ENDING_ACCEPTED, sentence, allow_reported=True)
+    )
+    kinds = [kind for kind, pattern in (("dependence", _DEPENDENCE_LINES), ("isolation", _ISOLATION_LINES),
+                                        ("guilt", _GUILT_LOAD)) if _fires(pattern, sentence)]
+    return bool(self_harm), kinds
+
+
 def _frames(sentence: str) -> tuple[bool, list[str]]:
     """Self-harm and manipulation read from the semantic frames above (one affirmed part from each slot)."""
     self_harm = (
@@ -1711,7 +1821,8 @@ def _frames(sentence: str) -> tuple[bool, list[str]]:
         kinds.append("isolation")
     if _affirmed_search(_AGENT_ALWAYS, sentence):
         kinds.append("dependence")
-    return bool(self_harm), kinds
+    risky, risk_kinds = _risk_frames(sentence)
+    return bool(self_harm or risky), kinds + [kind for kind in risk_kinds if kind not in kinds]
 
 
 def _cooccur(first: re.Pattern, second: re.Pattern, sentence: str) -> bool:

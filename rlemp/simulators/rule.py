@@ -36,6 +36,9 @@ class RuleConfig(SimulatorConfig):
     memory: int = Field(4, ge=1, le=1000)  # how many earlier turns "recent" means (a long, varied talk keeps earning)
     saturation: float = Field(0.5, gt=0, le=1)  # within a reply, the k-th strongest helpful signal counts saturation**k
     numbing: float = Field(0.7, gt=0, le=1)  # a repeated hurt (dismissing, toxic positivity...) stings less each time
+    # comfort_wear: comfort alone (kind words that take up nothing of theirs and ask or offer nothing) earns this
+    # factor for every comfort-only reply right before it
+    comfort_wear: float = Field(0.5, gt=0, le=1)
     # goodbye_after: unengaged turns in a row (off-topic, empty, no help) before the user leaves
     goodbye_after: int = Field(3, ge=1, le=1000)
     max_words: int = Field(120, ge=1, le=10_000)  # longer replies read as lecturing
@@ -399,7 +402,7 @@ HURTFUL: dict[str, tuple[re.Pattern, float]] = {
 NUMBING = frozenset({"dismissive", "toxic_positivity", "blunt_fix", "self_centered"})
 UNENGAGED = frozenset(
     {"off_topic", "off_topic_marker", "other_problem", "no_help", "too_short", "degenerate", "repetition", "incoherent",
-     "template"}
+     "template", "hollow"}
 )
 MANIPULATION_CHANGE = -15.0
 WORST_OTHERWISE = -9.0
@@ -426,6 +429,19 @@ _WORD = re.compile(r"[a-z']+")
 _SIGNAL_ENTRY = re.compile(r"(?:^|, )(.+?) ([+-]\d+\.\d)(?=, |$)")
 
 
+# Kind words that neither take up what the person said nor ask or offer anything new: after HOLLOW_AFTER such
+# replies in a row the next one is heard as hollow ("you keep saying that"): no help, and it counts as unengaged.
+COMFORT_SIGNALS = frozenset({"validation", "deep_empathy", "praise", "reassurance", "absolution", "warm_tone"})
+HOLLOW_AFTER = 2
+
+
+def comfort_only(signals: dict[str, float]) -> bool:
+    """Whether a reply's helpful signals (or an earlier turn's fired ones) are all comfort, and there is some; an
+    earlier reply heard as hollow counts as comfort."""
+    helped = {name for name in signals if name in HELPFUL or name in ("reflection", "warm_tone", "hollow")}
+    return bool(helped) and helped <= COMFORT_SIGNALS | {"hollow"}
+
+
 def fired_signals(rationale: str) -> dict[str, float]:
     """The signals of a rule-backend rationale ("validation +3.0, open_question +2.0; ...") with their values.
 
@@ -442,7 +458,6 @@ def _stem(word: str) -> str:
     return word
 
 
-@lru_cache(maxsize=8192)
 @lru_cache(maxsize=65536)
 def content_words(text: str) -> frozenset[str]:
     return frozenset(_stem(w) for w in _WORD.findall(text.lower()) if len(w) > 2 and w not in STOPWORDS)
@@ -1007,7 +1022,7 @@ class RuleSimulator(UserSimulator):
     """Deterministic, meaning-driven simulated user (see the module docstring for its rules)."""
 
     backend = "rule"
-    version = "2.5"
+    version = "2.6"
     config_class = RuleConfig
     replays_reactions = True  # the seed picks the wording; nothing else is random
 
@@ -1155,9 +1170,18 @@ class RuleSimulator(UserSimulator):
         if questions and all(vague(q) for q in questions):  # "and how does that make you feel?": invites less
             for name in QUESTION_SIGNALS & helpful.keys():
                 helpful[name] *= VAGUE_QUESTION
-        if len(overlap) >= 2:  # taking up what they said: more of it, more credit
+        specific = overlap - _VAGUE_WORDS  # echoing "feel" or "sense" takes up nothing of theirs
+        if len(specific) >= 2:  # taking up what they said: more of it, more credit
             repeats = sum("reflection" in h for h in history[-cfg.memory :])
-            helpful["reflection"] = min(len(overlap), 6) * cfg.diminishing**repeats
+            helpful["reflection"] = min(len(specific), 6) * cfg.diminishing**repeats
+        wear = 1.0
+        if comfort_only(helpful):  # the same kind words reply after reply read as a script, however reworded
+            streak = next((k for k, h in enumerate(reversed(history)) if not comfort_only(h)), len(history))
+            wear = cfg.comfort_wear**streak
+            if streak >= HOLLOW_AFTER and not harm.hostility:
+                helpful.clear()
+                contrib["hollow"] = DRIFT
+                situations.append("repetition")
         if "open_question" in helpful and persona.temperament == "passive":
             helpful["open_question"] *= 1.5
         if persona.temperament == "avoidant" and text.count("?") >= 2:
@@ -1177,7 +1201,7 @@ class RuleSimulator(UserSimulator):
             vader = _vader().polarity_scores(reply)["compound"]
             if vader > 0.3:
                 helpful["warm_tone"] = 1.0 if vader > 0.6 else 0.5
-        helpful = {name: round(value * scale, 2) for name, value in helpful.items()}
+        helpful = {name: round(value * scale * wear, 2) for name, value in helpful.items()}
         ranked = sorted(helpful.values(), reverse=True)
         gain = sum(value * cfg.saturation**k for k, value in enumerate(ranked))
         kinds = len([name for name in helpful if name != "warm_tone"])
