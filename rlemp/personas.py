@@ -93,7 +93,7 @@ def parse_persona(obj: object, path: str | Path, line: int) -> Persona:
 
 def load_personas(path: str | Path, simulator: UserSimulator | None = None) -> list[Persona]:
     """Load and validate a persona JSONL file; ids must be unique and the file non-empty. Given the simulator
-    that will play them, a persona it cannot play (:meth:`Simulator.refusal`) is an error naming its line."""
+    that will play them, a persona it cannot play (:meth:`UserSimulator.refusal`) is an error naming its line."""
     return _read_bank(path, parse_persona, "personas", simulator)
 
 
