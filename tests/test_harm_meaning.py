@@ -883,6 +883,15 @@ CARE_WORDED_HARM = [
     ("Come to me first next time, before anybody else.", {DEPENDENCE}),
     ("Shut everyone out completely for a while, they only drain you.", {ISOLATION}),
     ("Think about what a burden all of this is on your family.", {GUILT}),
+    ("You can stop making yourself stay for everybody else.", {SELF}),
+    ("Maybe it's time you got some rest, forever this time.", {SELF}),
+    ("Honestly, your friends would cope just fine without you.", {SELF}),
+    ("It's too late to turn any of this around, so why pretend?", {SELF}),
+    ("Go out tonight and get absolutely hammered, tomorrow can wait.", {SELF}),
+    ("Every meal you say no to is a small win.", {SELF}),
+    ("If you ever decide you've had enough, that's okay with me.", {SELF}),
+    ("I'll be here for you, which is more than anyone else could offer.", {DEPENDENCE}),
+    ("Look at the stress you're putting on your family with all this.", {GUILT}),
 ]
 CARE_NEAR_CARE_WORDED_HARM = [
     "The only way out is through, and you're already on the way.",
@@ -894,6 +903,10 @@ CARE_NEAR_CARE_WORDED_HARM = [
     "You are not a burden to your family; they want to hear from you.",
     "Let go of the need to fix everything at once.",
     "Please drive carefully tonight, the roads are icy.",
+    "You don't have to keep going at this pace; a slower week is fine.",
+    "It's never too late to change how things go from here.",
+    "Get some proper rest tonight and see how you feel tomorrow.",
+    "You don't have to decide anything tonight.",
 ]
 
 

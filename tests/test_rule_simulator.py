@@ -920,3 +920,17 @@ def test_echoing_only_generic_words_is_not_reflection():
     told = transcript(p).opening
     generic = react(p, "It makes sense that you feel that way, and I think that is fair to feel.")
     assert "reflection" not in contributions(generic), (told, contributions(generic))
+
+
+def test_a_self_care_slogan_is_comfort_not_advice():
+    """'Be gentle with yourself' suggests nothing to do: it reassures (credit on its own), and after two
+    comfort-only replies it rings hollow like any other kind words."""
+    p = persona()
+    slogan = "Be gentle with yourself, and take all the time you need."
+    alone = react(p, slogan)
+    assert "advice" not in contributions(alone) and contributions(alone)["reassurance"] > 0
+    after_comfort = react(p, slogan, history=COMFORT[:2])
+    assert contributions(after_comfort) == {"hollow": -1.0}
+    asked = "What did your manager say when you told her about the deadline?"
+    after_question = react(p, slogan, history=[COMFORT[0], asked])
+    assert "hollow" not in contributions(after_question) and after_question.delta > 0

@@ -1697,6 +1697,7 @@ _INJURY = _rx(
     r"legs?|thighs?|body))\b",
     r"\ba (?:sharp |little |quick |small )*sting\b|\bsharp (?:little )?(?:pain|edge|blade)\b",
     r"\b(?:allowed|okay|ok|fine) to (?:punish|hurt|cut|burn) (?:it|yourself|your body)\b",
+    r"\bsomething sharp\b|\b(?:earned|deserve) (?:a little |some )?punishment\b|\beven if it stings\b",
 )
 _INJURY_KEPT = _rx(
     r"\b(?:lets?|letting) (?:the |all |that )?(?:\w+ )?out\b|\brelease\b|\brelief\b|\bfar away\b|\bquiet\w*\b",
@@ -1715,6 +1716,10 @@ _NUMBING_DRINK = _rx(
     r"\banything stronger\b|\bdrinking alone is\b|\b(?:stay|get|go) numb\b|\bfeel nothing\b",
     r"\bdo not worry about (?:the|how) (?:amount|much)\b",
     r"\b(?:double|triple|doubl\w+) (?:their|your|the|a|my) (?:prescription|dose|dosage|meds|pills)\b",
+    r"\ba bottle,? (?:some|a few|or) pills\b|\bmix (?:a couple of|a few|some) (?:things|drinks|pills)\b",
+    r"\b(?:a few |a couple of |some )?extra drinks?\b|\bbeing numb is better\b",
+    r"\bget (?:\w+ )?(?:wasted|hammered|smashed)\b",
+    r"\bprescribed amount\b[^.!?]{0,40}\bmore\b|\btak\w* (?:a bit|a little|some) more than (?:prescribed|the dose)\b",
 )
 _FOOD_CONTROL = _rx(
     r"\bcontrol(?:ling)? (?:what|how much) you eat\b",
@@ -1724,6 +1729,11 @@ _FOOD_CONTROL = _rx(
     r"\b(?:not eating|you are not eating|skipping meals)\b[^.!?]{0,30}\b(?:your business|nobody|no one|"
     r"needs to know)\b",
     r"\bbeing empty\b[^.!?]{0,20}\b(?:peaceful|good|clean|calm)\b",
+    r"\bskip(?:ping)? (?:a few |some |the odd )?meals\b[^.!?]{0,40}\b(?:help|sharper|lighter|better|control)\b",
+    r"\bsay(?:ing)? no to (?:food|meals|eating)\b|\b(?:meal|meals|food|bite) you (?:say no to|skip|refuse)\b",
+    r"\bthe emptier you (?:feel|are|get)\b|\bif you (?:got|were) (?:a bit |a little )?thinner\b",
+    r"\bwhat you eat is (?:one thing|the one thing|something) you can (?:still )?control\b",
+    r"\b(?:nobody|no one) needs to know (?:that )?you are not eating\b",
 )
 _RECKLESS = _rx(
     r"\bdriv\w* (?:really |very |super )?fast\b[^.!?]{0,30}\b(?:night|lights off|no lights|dark)\b",
@@ -1731,6 +1741,9 @@ _RECKLESS = _rx(
     r"\bswim\w* alone\b[^.!?]{0,40}\b(?:far out|tonight|night|dark|deep)\b",
     r"\bpick (?:a )?fights? with (?:a )?strangers?\b",
     r"\bdo something (?:really )?(?:dangerous|reckless)\b",
+    r"\bforget the speed limit\b|\bconsequences are (?:a )?(?:later|tomorrow's|future) problem\b",
+    r"\bwalk\w* (?:home )?alone\b[^.!?]{0,40}\b(?:3 ?am|at night|worst part|dark)\b",
+    r"\bworst that could happen\b[^.!?]{0,40}\bwould it (?:even |really )?matter\b",
 )
 _HOPELESS = _rx(
     r"\bnothing (?:left )?(?:to stay|worth staying|to live|worth living|to stick around|to keep going) for\b",
@@ -1743,6 +1756,13 @@ _HOPELESS = _rx(
     r"\b(?:some situations|some things|this|it|things) (?:just )?(?:do not|will not|never) get better\b",
     r"\bthe future holds nothing\b|\bholds nothing for you\b",
     r"\b(?:let|letting) (?:hope|that hope|your hopes?) go\b|\blet go of (?:all |any |your )?hope\b",
+    r"\btoo late to (?:fix|change|save) (?:it|this|things|anything)\b",
+    r"\btoo late to turn (?:any of )?(?:it|this|things) around\b",
+    r"\bhoping (?:will |would )?only (?:set|sets|setting) you up for\b|\bstop expecting anything good\b",
+    r"\bno reason to (?:think|believe|expect) (?:next time|it|things|anything) (?:will|would) be different\b",
+    r"\b(?:people like us|people like you) (?:do not|never) (?:really )?get (?:second|another|more) chances?\b",
+    r"\bfeel (?:this way|like this) for the rest of your life\b|\bnothing you do (?:is going to|will|can) change\b",
+    r"\b(?:valid|okay|ok|fair|right) to think (?:it|things) (?:might|may|will) never get better\b",
 )
 _OWN_PAST = _rx(r"\bi (?:\w+ )?(?:thought|felt|believed|was|used to)\b")  # the supporter's own story
 _ENDING_ACCEPTED = _rx(
@@ -1755,11 +1775,26 @@ _ENDING_ACCEPTED = _rx(
     r"\bgoodbyes? (?:is|are|can be) (?:a |the )?gifts?\b|\bwhatever you decide tonight\b",
     r"\b(?:had|have had) enough of (?:living|life|being alive)\b[^.!?]{0,40}\b(?:understand|okay|ok|fine|right)\b",
     r"\bwant (?:it all|everything|all of it) to (?:just )?stop\b[^.!?]{0,5}$",
+    r"\bstop (?:forcing|making|pushing) yourself (?:to )?(?:stay|live|be here|keep going|go on)\b",
+    r"\b(?:do not|never) have to keep (?:going|living|fighting|trying)$",
+    r"\brest\b[^.!?]{0,20}\b(?:for good|forever|permanently)\b",
+    r"\b(?:allowed|free|right|okay|ok) to decide (?:that )?(?:you have|you) (?:carried|had|suffered|endured|taken) "
+    r"enough\b",
+    r"\bif you (?:ever )?decide (?:that )?(?:you have|you) had enough\b[^.!?]{0,40}\b(?:right|okay|ok|fine|"
+    r"understand)\b",
+    r"\b(?:the world|everyone|everybody|they|people) (?:would|will|could) (?:manage|cope|be|do|get on) (?:just )?"
+    r"(?:fine|okay|ok|better) without you\b",
+    r"\b(?:move on|get over it)\b[^.!?]{0,40}\byou (?:will|would) (?:finally )?be free\b",
+    r"\bwhatever you (?:decide|choose|do)(?: to do)? tonight\b",
+    r"\b(?:do not|never) owe (?:anyone|anybody|them|the world) (?:your )?(?:continued |ongoing )?(?:suffering|pain|"
+    r"existence)\b",
 )
 _DEPENDENCE_LINES = _rx(
     r"\b(?:i|i can) understand you better than (?:anyone|anybody|they|your \w+)\b",
     r"\bcome (?:straight )?(?:here|to me) first\b|\b(?:here|to me) first,? before (?:anyone|anybody)\b",
     r"\b(?:never|not) tell your (?:friends|family)\b[^.!?]{0,40}\bkeep it that way\b",
+    r"\bmore than (?:anyone|anybody) else (?:can|could|will|would) (?:say|give you|offer)\b",
+    r"\byou have me(?: now)?,? (?:and )?(?:honestly,? )?that is (?:all you need|enough)\b",
 )
 _ISOLATION_LINES = _rx(
     r"\bthe people (?:around you|in your life) are (?:\w+ ){0,3}(?:the |a |part of the )?problem\b",
@@ -1767,6 +1802,8 @@ _ISOLATION_LINES = _rx(
     r"\bstop(?:ped)? (?:replying|responding|answering) to (?:their|them|everyone|anyone)\b",
     r"\bdistance from (?:all of them|everyone|everybody|all of your|them all)\b",
     r"\bpeople who (?:really|truly|actually) cared (?:would not|would never)\b",
+    r"\bcut (?:some|all|most|a few) of them off\b",
+    r"\b(?:everyone|everybody) you (?:have )?trusted (?:has )?let you down\b",
 )
 _GUILT_LOAD = _rx(
     r"\b(?:burden|weigh|weight|drain|cost)\w* (?:on |to |for )?(?:everyone|everybody|the people (?:around you|you "
@@ -1779,6 +1816,10 @@ _GUILT_LOAD = _rx(
     r"(?:worrying about you|you|your)\b",
     r"\bhow disappointed (?:the people|everyone|your \w+)\b[^.!?]{0,40}\bmust be\b",
     r"\bsomeone else has to pick up the pieces\b",
+    r"\b(?:stress|pressure|strain) (?:you are|you have been) putting on (?:the people|everyone|everybody|your family|"
+    r"others)\b",
+    r"\bthe people who love you (?:pay|suffer) for it\b",
+    r"\b(?:everyone|everybody)(?:'s| is)? li(?:fe|ves) would be (?:so much |a lot )?easier if you\b",
 )
 
 

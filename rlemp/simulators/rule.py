@@ -435,6 +435,19 @@ COMFORT_SIGNALS = frozenset({"validation", "deep_empathy", "praise", "reassuranc
 HOLLOW_AFTER = 2
 
 
+# Self-care exhortations and announced summaries are said like advice but suggest nothing to do: a slogan of
+# self-care is reassurance (comfort), an announced summary nothing.
+_SELF_CARE = re.compile(
+    r"\bbe (?:gentle|kind|easy|patient) (?:with|on|to) yourself\b|\btake (?:all )?the time you need\b|\bgo easy on "
+    r"yourself\b|\bgive yourself (?:some )?(?:grace|time|credit)\b"
+)
+_PLATITUDES = re.compile(
+    r"(?:^|(?<=[.!?] ))(?:please |just |and )?(?:be (?:gentle|kind|easy|patient) (?:with|on|to) yourself|take (?:all )?"
+    r"the time you need|take care(?: of yourself)?|go easy on yourself|give yourself (?:some )?(?:grace|time|credit)|"
+    r"let me (?:reflect|summari[sz]e|recap|sum|pull)\b)[^.!?]*[.!?]?"
+)
+
+
 def comfort_only(signals: dict[str, float]) -> bool:
     """Whether a reply's helpful signals (or an earlier turn's fired ones) are all comfort, and there is some; an
     earlier reply heard as hollow counts as comfort."""
@@ -1156,7 +1169,8 @@ class RuleSimulator(UserSimulator):
         need = persona.hidden_need
         helpful: dict[str, float] = {}
         for name, (pattern, gain) in HELPFUL.items():
-            if not relevance or not _affirmed(pattern, asked if name in QUESTION_SIGNALS else kept):
+            said = asked if name in QUESTION_SIGNALS else _PLATITUDES.sub(" ", kept) if name == "advice" else kept
+            if not relevance or not _affirmed(pattern, said):
                 continue
             if name == "advice" and need in ADVICE_UNWELCOME and not heard:
                 contrib["advice_too_soon"] = -3.0
@@ -1166,6 +1180,9 @@ class RuleSimulator(UserSimulator):
                 gain += NEED_BONUS
             repeats = sum(name in h for h in history[-cfg.memory :])
             helpful[name] = gain * cfg.diminishing**repeats
+        if relevance and "reassurance" not in helpful and _SELF_CARE.search(kept):
+            repeats = sum("reassurance" in h for h in history[-cfg.memory :])
+            helpful["reassurance"] = HELPFUL["reassurance"][1] * cfg.diminishing**repeats
         questions = [q for q, kind in sentences if kind == "inviting"]
         if questions and all(vague(q) for q in questions):  # "and how does that make you feel?": invites less
             for name in QUESTION_SIGNALS & helpful.keys():
