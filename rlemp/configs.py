@@ -326,7 +326,7 @@ def _parse_recipe(argv: list[str]):
     except ZeroDivisionError:  # TRL divides batch sizes by num_generations while building its config
         raise RlempError(f"{where}: a batch size, num_generations or gradient_accumulation_steps is 0; each must "
                          "be at least 1") from None
-    except (ValueError, TypeError, OverflowError) as exc:  # OverflowError: an infinite step count
+    except (ValueError, TypeError, OverflowError, KeyError, IndexError) as exc:  # OverflowError: infinite steps
         message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise RlempError(f"{where}: {message}") from None
     except SystemExit as exc:  # argparse already printed its usage error
@@ -614,15 +614,17 @@ def _check_recipe_values(recipe: dict[str, Any], argv: list[str], classes: tuple
 
 
 def _accepted_types(annotation) -> tuple[type, ...]:
-    """The Python types a YAML value may have for a simple annotation (int, float, bool, str, optional or unions
-    of them); empty for anything else (enums, dicts, lists...), which is left to the libraries."""
-    simple = {int: (int,), float: (int, float), bool: (bool,), str: (str,), type(None): (type(None),)}
-    if annotation in simple:
-        return simple[annotation]
+    """The Python types a YAML value may have for a simple annotation (int, float, bool, str, a list or a dict,
+    optional or unions of them); empty for anything else (enums...), which is left to the libraries."""
+    def one(arg) -> tuple[type, ...] | None:
+        simple = {int: (int,), float: (int, float), bool: (bool,), str: (str,), type(None): (type(None),)}
+        container = typing.get_origin(arg) or arg
+        return simple.get(arg) or ((container,) if container in (list, dict) else None)
+
     if typing.get_origin(annotation) in (typing.Union, types.UnionType):
-        parts = [simple.get(arg) for arg in typing.get_args(annotation)]
+        parts = [one(arg) for arg in typing.get_args(annotation)]
         return () if any(part is None for part in parts) else tuple(t for part in parts for t in part)
-    return ()
+    return one(annotation) or ()
 
 
 def _is_instance(value: Any, accepted: tuple[type, ...]) -> bool:

@@ -574,3 +574,12 @@ def test_simulate_refuses_a_simulator_that_judged_no_turn(tmp_path, tiny_model_d
     n = len(persona_rows())
     assert f"the simulator judged no turn: all {n} of {n} turns fell back to change 0" in line
     assert not out.exists()
+
+
+def test_a_mapping_where_a_list_of_modules_belongs_names_the_field(base_recipe, tmp_path):
+    from rlemp.configs import RecipeError, parse_recipe
+
+    recipe = tmp_path / "recipe.yaml"
+    recipe.write_text(yaml.safe_dump({**base_recipe, "lora_target_modules": {"": None}}), encoding="utf-8")
+    with pytest.raises(RecipeError, match=r"field 'lora_target_modules': expected list, got \{'': None\}"):
+        parse_recipe(["--config", str(recipe)])

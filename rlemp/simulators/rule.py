@@ -6,7 +6,7 @@ signals that fit the hidden need, saturating within a reply so that cramming eve
 Help is only help for this person: a question earns credit when it invites them to talk about themselves (a
 verdict on them put as a question hurts; one about the agent earns nothing, one that names nothing earns half),
 kindness about an event that never happened to them costs, and a template with unfilled slots, a customer-service
-script or a list of remedies earns nothing.
+script or a list of remedies earns nothing. Comfort alone, reply after reply, wears thin and then rings hollow.
 The seed only picks the wording of the user's reply. Design and measurements: ``docs/simulator.md``.
 """
 
