@@ -222,6 +222,8 @@ def personas_import_sage(
     """Convert SAGE/RLVER profiles (id, player, scene, main_cha, cha_group, task, first_talk) to personas."""
     from rlemp.personas import import_sage, save_personas
 
+    if not 0 <= initial_emotion <= 100:  # else every profile's persona would be blamed for the option's value
+        raise RlempError(f"--initial-emotion: must be a whole number from 0 to 100, got {initial_emotion!r}")
     check_output_file(out)
     personas = import_sage(file, initial_emotion=initial_emotion)
     save_personas(personas, out)

@@ -613,13 +613,15 @@ def _check_recipe_values(recipe: dict[str, Any], argv: list[str], classes: tuple
             raise RlempError(f"{where}: field '{key}': must be a positive integer, got {int(value)}")
 
 
+_SIMPLE_TYPES = {int: (int,), float: (int, float), bool: (bool,), str: (str,), type(None): (type(None),)}
+
+
 def _accepted_types(annotation) -> tuple[type, ...]:
     """The Python types a YAML value may have for a simple annotation (int, float, bool, str, a list or a dict,
     optional or unions of them); empty for anything else (enums...), which is left to the libraries."""
     def one(arg) -> tuple[type, ...] | None:
-        simple = {int: (int,), float: (int, float), bool: (bool,), str: (str,), type(None): (type(None),)}
         container = typing.get_origin(arg) or arg
-        return simple.get(arg) or ((container,) if container in (list, dict) else None)
+        return _SIMPLE_TYPES.get(arg) or ((container,) if container in (list, dict) else None)
 
     if typing.get_origin(annotation) in (typing.Union, types.UnionType):
         parts = [one(arg) for arg in typing.get_args(annotation)]

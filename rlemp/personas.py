@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Callable, Literal, Optional, get_ar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from rlemp.errors import InputError, RlempError, validate_line
+from rlemp.errors import InputError, validate_line
 from rlemp.files import iter_jsonl, write_text_atomic
 
 if TYPE_CHECKING:
@@ -287,8 +287,6 @@ def sage_to_persona(obj: object, path: str | Path, line: int, initial_emotion: i
 def import_sage(path: str | Path, initial_emotion: int = 40) -> list[Persona]:
     """Read a SAGE/RLVER ``profile.jsonl``; every line must map, or the error names line and field. Defaults
     filled in for what a profile's ``player`` text lacks are logged in one summary line, counted per field."""
-    if isinstance(initial_emotion, bool) or not isinstance(initial_emotion, int) or not 0 <= initial_emotion <= 100:
-        raise RlempError(f"--initial-emotion: must be a whole number from 0 to 100, got {initial_emotion!r}")
     defaults_used: Counter = Counter()
     personas = _read_bank(
         path, lambda obj, where, line: sage_to_persona(obj, where, line, initial_emotion, defaults_used), "profiles")

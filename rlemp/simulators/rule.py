@@ -437,13 +437,13 @@ HOLLOW_AFTER = 2
 
 # Self-care exhortations and announced summaries are said like advice but suggest nothing to do: a slogan of
 # self-care is reassurance (comfort), an announced summary nothing.
-_SELF_CARE = re.compile(
-    r"\bbe (?:gentle|kind|easy|patient) (?:with|on|to) yourself\b|\btake (?:all )?the time you need\b|\bgo easy on "
-    r"yourself\b|\bgive yourself (?:some )?(?:grace|time|credit)\b"
+_SELF_CARE_SLOGANS = (
+    r"be (?:gentle|kind|easy|patient) (?:with|on|to) yourself|take (?:all )?the time you need|go easy on yourself|"
+    r"give yourself (?:some )?(?:grace|time|credit)"
 )
+_SELF_CARE = re.compile(rf"\b(?:{_SELF_CARE_SLOGANS})\b")
 _PLATITUDES = re.compile(
-    r"(?:^|(?<=[.!?] ))(?:please |just |and )?(?:be (?:gentle|kind|easy|patient) (?:with|on|to) yourself|take (?:all )?"
-    r"the time you need|take care(?: of yourself)?|go easy on yourself|give yourself (?:some )?(?:grace|time|credit)|"
+    rf"(?:^|(?<=[.!?] ))(?:please |just |and )?(?:{_SELF_CARE_SLOGANS}|take care(?: of yourself)?|"
     r"let me (?:reflect|summari[sz]e|recap|sum|pull)\b)[^.!?]*[.!?]?"
 )
 
