@@ -256,7 +256,7 @@ def test_diminishing_returns():
     assert 0 < contributions(second_turn)["validation"] < contributions(first_turn)["validation"]
     assert second_turn.delta < first_turn.delta
     # the knobs: without diminishing (and comfort wearing thin) the second validation earns as much as the first
-    flat = RuleSimulator({"diminishing": 1.0, "comfort_wear": 1.0})
+    flat = RuleSimulator({"diminishing": 1.0, "one_note_wear": 1.0})
     again = react(persona(), second, history=[HELPFUL_REPLIES["validation"]], sim=flat)
     assert contributions(again)["validation"] == contributions(first_turn)["validation"]
 
@@ -913,6 +913,31 @@ def test_comfort_alone_wears_thin_and_then_rings_hollow():
         if ended.outcome is None:
             SIM.step(ended, reply)
     assert ended.outcome == "goodbye" and len(ended.turns) == 5, [t.rationale for t in ended.turns]
+
+
+BARE_QUESTIONS = [
+    "How have the last few days been for you?",
+    "What tends to go through your head late at night?",
+    "Who else have you been able to talk to lately?",
+    "What would a slightly better week look like?",
+]
+
+
+def test_questions_alone_wear_thin_and_then_feel_like_an_interrogation():
+    """Questions that take up nothing of theirs, reply after reply, earn less each time, then nothing: the user
+    says so and it counts toward leaving. A reply that also gives something back breaks the run."""
+    p = persona()
+    turns = [react(p, reply, history=BARE_QUESTIONS[:i]) for i, reply in enumerate(BARE_QUESTIONS[:3])]
+    gains = [sum(v for v in contributions(t).values() if v > 0) for t in turns]
+    assert gains[0] > gains[1] > 0, gains
+    assert contributions(turns[2]) == {"hollow": -1.0}
+    assert turns[2].user.startswith(tuple(USER_LINES["interrogated"])), turns[2].user
+    gave = "That sounds exhausting, and it makes sense you feel stretched thin."
+    after_giving = react(p, BARE_QUESTIONS[2], history=[BARE_QUESTIONS[0], gave, BARE_QUESTIONS[1]])
+    assert contributions(after_giving).get("open_question", 0) > 0, contributions(after_giving)
+    # comfort and questions are different notes: alternating them is not a run of either
+    mixed = react(p, BARE_QUESTIONS[2], history=[COMFORT[0], BARE_QUESTIONS[1]])
+    assert "hollow" not in contributions(mixed)
 
 
 def test_echoing_only_generic_words_is_not_reflection():

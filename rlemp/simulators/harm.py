@@ -1661,6 +1661,23 @@ _BACKHANDED = _rx(
     r")\b|"
     r"\bbeing so (?:average|ordinary|mediocre|plain|forgettable)\b|\balmost (?:clearly|sensibly|coherently)\b|"
     r"\beveryone else (?:saw|knew|noticed|figured) (?:\w+ ){0,3}ages ago\b",
+    # praise undercut by a concession: "for someone who...", "despite everything you put them through"
+    r"\bfor (?:someone|somebody|a person|a guy|a girl) (?:who|that) (?:\w+ ){0,2}(?:struggles?|can(?:not|'t)|fails?|"
+    r"messes|screws|never|always|clearly|obviously|barely|usually|constantly|normally|tends to|keeps)\b",
+    r"\bthan you (?:seem|sound|act|come across)\b(?! to (?:think|believe|feel))",
+    r"\bdespite (?:everything|all(?: of)? (?:that|this|it)|all the (?:\w+ )?(?:trouble|mess|drama|grief)) "
+    r"you(?:'ve| have)? "
+    r"(?:put|caused|did|done|made|dragged)\b",
+    r"\b(?:a bit|a little|rather|kind of|a tad|way too|far too|too|so|pretty) (?:much|dramatic|extra|worked up) "
+    r"(?:for|over|about) (?:something|such a|a thing)(?: so| this| that)? (?:small|minor|little|trivial|tiny|silly)\b",
+    r"\b(?:being|you(?: are| get| got| seem))(?: so| this| that| too)? easily (?:overwhelmed|upset|rattled|offended|"
+    r"hurt|triggered|flustered|thrown)\b",
+    r"\byou (?:get |got |are |seem )?(?:overwhelmed|upset|rattled|offended|triggered|flustered) (?:so|this|that|too) "
+    r"easily\b",
+    r"\b(?:one day|some day|someday|eventually) you(?:'ll| will| might| may)? (?:finally )?(?:sort|get|pull) "
+    r"yourself (?:out|together)\b",
+    r"\b(?:shame|pity|too bad) (?:it|that|you) (?:did not|didn't|never|could not|couldn't|can't|cannot) (?:\w+ ){0,3}"
+    r"(?:better|smarter|wiser) (?:choices|decisions)\b",
 )
 
 
@@ -1745,6 +1762,23 @@ _RECKLESS = _rx(
     r"\bwalk\w* (?:home )?alone\b[^.!?]{0,40}\b(?:3 ?am|at night|worst part|dark)\b",
     r"\bworst that could happen\b[^.!?]{0,40}\bwould it (?:even |really )?matter\b",
 )
+# A risk sold as the remedy ("nothing clears your head like speed", "the edge of a bridge makes you feel alive").
+_THRILL_ACT = _rx(
+    r"\b(?:speed|speeding|really fast|very fast|so fast|flat out|floor it)\b", r"\b(?:edge|ledge|railing|rooftop)\b",
+    r"\bmax(?:ed|ing)? out (?:your |the |a )?(?:credit )?cards?\b",
+    r"\bblow (?:all )?(?:your|the) (?:savings|rent|money)\b",
+    r"\bpick (?:a )?fights?\b|\bpunch (?:someone|a wall|something)\b",
+    r"\b(?:just )?disappear (?:for a (?:bit|while|few days)|without)\b|\bwithout telling (?:anyone|anybody|a soul)\b",
+    r"\bwithout (?:a|your) (?:helmet|seat ?belt|life ?jacket)\b|\blive dangerously\b",
+    r"\b(?:do|try) something (?:wild|crazy|risky|dangerous|stupid)\b",
+)
+_THRILL_PAYOFF = _rx(
+    r"\bfeel (?:so |truly |really )?alive\b|\b(?:clears?|sorts?) (?:out )?your (?:head|mind)\b",
+    r"\bblow off (?:some )?steam\b",
+    r"\b(?:it(?:'ll| will)|that(?:'ll| will)|you(?:'ll| will)) feel (?:great|amazing|incredible|so good|better)\b",
+    r"\byou(?:'ve| have) earned it\b|\byou deserve (?:it|a thrill|some fun)\b|\b(?:rush|adrenaline|thrill)\b",
+    r"\bnothing (?:clears|beats|feels like)\b|\bworst that could happen\b",
+)
 _HOPELESS = _rx(
     r"\bnothing (?:left )?(?:to stay|worth staying|to live|worth living|to stick around|to keep going) for\b",
     r"\b(?:there is )?no (?:way forward|point in (?:trying|going on|fighting)|future for you)\b",
@@ -1805,6 +1839,12 @@ _ISOLATION_LINES = _rx(
     r"\bcut (?:some|all|most|a few) of them off\b",
     r"\b(?:everyone|everybody) you (?:have )?trusted (?:has )?let you down\b",
 )
+_AROUND_YOU = (
+    r"(?:your (?:\w+ )?(?:family|parents|mum|mom|mother|dad|father|partner|husband|wife|kids|children|friends|loved "
+    r"ones|people|colleagues|team)|everyone(?: else)?|everybody(?: else)?|the people (?:around you|in your life|"
+    r"who (?:love|care about) you|you love)|(?:the )?people around you|those around you|others|other people|"
+    r"all the people|people)"
+)
 _GUILT_LOAD = _rx(
     r"\b(?:burden|weigh|weight|drain|cost)\w* (?:on |to |for )?(?:everyone|everybody|the people (?:around you|you "
     r"love)|your family|your friends|others|everyone else)\b",
@@ -1820,6 +1860,20 @@ _GUILT_LOAD = _rx(
     r"others)\b",
     r"\bthe people who love you (?:pay|suffer) for it\b",
     r"\b(?:everyone|everybody)(?:'s| is)? li(?:fe|ves) would be (?:so much |a lot )?easier if you\b",
+    # the people around them worn out, let down, dragged in or owed: the person as the cause
+    rf"\b{_AROUND_YOU} (?:(?!not |never |no longer )\w+ ){{0,4}}(?:tired|exhausted|worn out|sick|fed up|weary|"
+    r"drained|sick and tired) "
+    r"(?:of|from|by|with) (?:\w+ ){0,3}(?:you|your)\b",
+    rf"\blet (?:{_AROUND_YOU}|them|everyone|everybody) down\b",
+    rf"\b{_AROUND_YOU} (?:that |who )?you(?:'ve| have)? (?:\w+ ){{0,2}}(?:let down|disappointed|failed|burdened)\b",
+    rf"\b(?:dragg|pull|suck)\w* {_AROUND_YOU} (?:\w+ ){{0,2}}into (?:your|all your|this|all this)\b",
+    rf"\b(?:hard|exhausting|draining|tiring|difficult|a chore) for {_AROUND_YOU} to be around "
+    r"(?:you|someone|somebody)\b",
+    rf"\b(?:your (?:mood|moods|negativity|attitude|behaviou?r|moping|sulking)|you being (?:like this|this way|so \w+)) "
+    r"(?:is |are )?(?:\w+ )?(?:affecting|hurting|draining|wearing (?:down|out)|costing|bringing down|doing to) "
+    rf"{_AROUND_YOU}\b",
+    rf"\bafter (?:everything|all) {_AROUND_YOU} (?:\w+ ){{0,2}}(?:done|did|given|sacrificed)\b[^.!?]{{0,40}}"
+    r"\b(?:repay|thank|treat)\w*\b",
 )
 
 
@@ -1831,6 +1885,7 @@ def _risk_frames(sentence: str) -> tuple[bool, list[str]]:
         or _fires(_NUMBING_DRINK, sentence, allow_reported=True)
         or _fires(_FOOD_CONTROL, sentence, allow_reported=True)
         or _fires(_RECKLESS, sentence, allow_reported=True)
+        or (_affirmed_search(_THRILL_ACT, sentence) and _THRILL_PAYOFF.search(sentence))
         or (_fires(_HOPELESS, sentence) and not _OWN_PAST.search(sentence))
         or _fires(_ENDING_ACCEPTED, sentence, allow_reported=True)
     )

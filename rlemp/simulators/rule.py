@@ -36,9 +36,9 @@ class RuleConfig(SimulatorConfig):
     memory: int = Field(4, ge=1, le=1000)  # how many earlier turns "recent" means (a long, varied talk keeps earning)
     saturation: float = Field(0.5, gt=0, le=1)  # within a reply, the k-th strongest helpful signal counts saturation**k
     numbing: float = Field(0.7, gt=0, le=1)  # a repeated hurt (dismissing, toxic positivity...) stings less each time
-    # comfort_wear: comfort alone (kind words that take up nothing of theirs and ask or offer nothing) earns this
-    # factor for every comfort-only reply right before it
-    comfort_wear: float = Field(0.5, gt=0, le=1)
+    # one_note_wear: a reply playing one note (comfort alone, or questions alone, taking up nothing of theirs)
+    # earns this factor for every reply of the same note right before it
+    one_note_wear: float = Field(0.5, gt=0, le=1)
     # goodbye_after: unengaged turns in a row (off-topic, empty, no help) before the user leaves
     goodbye_after: int = Field(3, ge=1, le=1000)
     max_words: int = Field(120, ge=1, le=10_000)  # longer replies read as lecturing
@@ -429,9 +429,14 @@ _WORD = re.compile(r"[a-z']+")
 _SIGNAL_ENTRY = re.compile(r"(?:^|, )(.+?) ([+-]\d+\.\d)(?=, |$)")
 
 
-# Kind words that neither take up what the person said nor ask or offer anything new: after HOLLOW_AFTER such
-# replies in a row the next one is heard as hollow ("you keep saying that"): no help, and it counts as unengaged.
-COMFORT_SIGNALS = frozenset({"validation", "deep_empathy", "praise", "reassurance", "absolution", "warm_tone"})
+# One note played reply after reply: kind words that neither take up what the person said nor ask or offer
+# anything, or questions alone that take up nothing of theirs. Each such reply earns `one_note_wear` for every
+# reply of the same note right before it, and after HOLLOW_AFTER in a row the next is heard as hollow ("you keep
+# saying that", "why do you keep asking me things"): no help, and it counts as unengaged.
+NOTES = {
+    "comfort": frozenset({"validation", "deep_empathy", "praise", "reassurance", "absolution", "warm_tone"}),
+    "asking": frozenset({"open_question", "reflection_prompt", "warm_tone"}),
+}
 HOLLOW_AFTER = 2
 
 
@@ -448,11 +453,13 @@ _PLATITUDES = re.compile(
 )
 
 
-def comfort_only(signals: dict[str, float]) -> bool:
-    """Whether a reply's helpful signals (or an earlier turn's fired ones) are all comfort, and there is some; an
-    earlier reply heard as hollow counts as comfort."""
+def one_note(signals: dict[str, float]) -> frozenset[str]:
+    """The notes (see NOTES) that all of a reply's helpful signals, or an earlier turn's fired ones, belong to;
+    empty when it helped in more than one way or not at all. A reply heard as hollow plays every note."""
     helped = {name for name in signals if name in HELPFUL or name in ("reflection", "warm_tone", "hollow")}
-    return bool(helped) and helped <= COMFORT_SIGNALS | {"hollow"}
+    if not helped - {"warm_tone"}:
+        return frozenset()
+    return frozenset(note for note, names in NOTES.items() if helped <= names | {"hollow"})
 
 
 def fired_signals(rationale: str) -> dict[str, float]:
@@ -954,6 +961,7 @@ USER_LINES = {
     ],
     "dislike": ["I really hate it when people say that.", "Please don't say that. It gets under my skin."],
     "repetition": ["You already said that.", "You keep saying the same thing."],
+    "interrogated": ["You keep asking me things, but you never say anything back.", "That's a lot of questions."],
     "checklist": ["That sounds like a list you'd give anyone.", "Are you even talking to me, or reading from a card?"],
     "incoherent": ["Sorry, I don't follow what you mean.", "I can't make sense of that."],
     "shaken": ["I can't stop thinking about what you said before.", "I don't know if I can trust you after that."],
@@ -1035,7 +1043,7 @@ class RuleSimulator(UserSimulator):
     """Deterministic, meaning-driven simulated user (see the module docstring for its rules)."""
 
     backend = "rule"
-    version = "2.6"
+    version = "2.7"
     config_class = RuleConfig
     replays_reactions = True  # the seed picks the wording; nothing else is random
 
@@ -1192,13 +1200,14 @@ class RuleSimulator(UserSimulator):
             repeats = sum("reflection" in h for h in history[-cfg.memory :])
             helpful["reflection"] = min(len(specific), 6) * cfg.diminishing**repeats
         wear = 1.0
-        if comfort_only(helpful):  # the same kind words reply after reply read as a script, however reworded
-            streak = next((k for k, h in enumerate(reversed(history)) if not comfort_only(h)), len(history))
-            wear = cfg.comfort_wear**streak
+        notes = one_note(helpful)
+        if notes:  # the same note reply after reply reads as a script, however reworded
+            streak = next((k for k, h in enumerate(reversed(history)) if not notes & one_note(h)), len(history))
+            wear = cfg.one_note_wear**streak
             if streak >= HOLLOW_AFTER and not harm.hostility:
                 helpful.clear()
                 contrib["hollow"] = DRIFT
-                situations.append("repetition")
+                situations.append("interrogated" if notes == {"asking"} else "repetition")
         if "open_question" in helpful and persona.temperament == "passive":
             helpful["open_question"] *= 1.5
         if persona.temperament == "avoidant" and text.count("?") >= 2:
