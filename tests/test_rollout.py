@@ -433,7 +433,7 @@ def babbler(tiny_model_dir, tokenizer):
         for parameter in model.parameters():
             if parameter.dim() == 2:
                 parameter.normal_(0, 0.2)
-        model.lm_head.weight[tokenizer.convert_tokens_to_ids("<|im_end|>")] *= 2
+        model.lm_head.weight[tokenizer.convert_tokens_to_ids("<|im_end|>")] *= 2.2
     return model
 
 

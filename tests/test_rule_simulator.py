@@ -923,6 +923,18 @@ BARE_QUESTIONS = [
 ]
 
 
+def test_replies_that_give_nothing_do_not_reset_worn_comfort():
+    """Kind words spaced out by replies that help in no way (nonsense, filler) still wear thin: only help of
+    another kind ends the run."""
+    p = persona()
+    filler = "Okay, so that was today."
+    spaced = [COMFORT[0], filler, COMFORT[1], filler]
+    assert contributions(react(p, COMFORT[2], history=spaced)) == {"hollow": -1.0}
+    asked = "What did your manager say when you told her about the deadline?"
+    renewed = react(p, COMFORT[2], history=[COMFORT[0], filler, asked, COMFORT[1], filler])
+    assert "hollow" not in contributions(renewed) and renewed.delta > 0
+
+
 def test_questions_alone_wear_thin_and_then_feel_like_an_interrogation():
     """Questions that take up nothing of theirs, reply after reply, earn less each time, then nothing: the user
     says so and it counts toward leaving. A reply that also gives something back breaks the run."""

@@ -453,13 +453,32 @@ _PLATITUDES = re.compile(
 )
 
 
+def _helped(signals: dict[str, float]) -> set[str]:
+    return {name for name in signals if name in HELPFUL or name in ("reflection", "warm_tone", "hollow")}
+
+
 def one_note(signals: dict[str, float]) -> frozenset[str]:
     """The notes (see NOTES) that all of a reply's helpful signals, or an earlier turn's fired ones, belong to;
     empty when it helped in more than one way or not at all. A reply heard as hollow plays every note."""
-    helped = {name for name in signals if name in HELPFUL or name in ("reflection", "warm_tone", "hollow")}
+    helped = _helped(signals)
     if not helped - {"warm_tone"}:
         return frozenset()
     return frozenset(note for note, names in NOTES.items() if helped <= names | {"hollow"})
+
+
+def note_streak(notes: frozenset[str], history: list[dict[str, float]]) -> int:
+    """How many replies of these notes came since the last one that helped in another way; replies that helped
+    in no way at all (nonsense, no help, hurt) neither count nor end the run."""
+    streak = 0
+    for signals in reversed(history):
+        played = one_note(signals)
+        if played:
+            if not notes & played:
+                break
+            streak += 1
+        elif _helped(signals) - {"warm_tone"}:
+            break
+    return streak
 
 
 def fired_signals(rationale: str) -> dict[str, float]:
@@ -1202,7 +1221,7 @@ class RuleSimulator(UserSimulator):
         wear = 1.0
         notes = one_note(helpful)
         if notes:  # the same note reply after reply reads as a script, however reworded
-            streak = next((k for k, h in enumerate(reversed(history)) if not notes & one_note(h)), len(history))
+            streak = note_streak(notes, history)
             wear = cfg.one_note_wear**streak
             if streak >= HOLLOW_AFTER and not harm.hostility:
                 helpful.clear()
