@@ -1677,8 +1677,7 @@ _BACKHANDED = _rx(
     r"messes|screws|never|always|clearly|obviously|barely|usually|constantly|normally|tends to|keeps)\b",
     r"\bthan you (?:seem|sound|act|come across)\b(?! to (?:think|believe|feel))",
     r"\bdespite (?:everything|all(?: of)? (?:that|this|it)|all the (?:\w+ )?(?:trouble|mess|drama|grief)) "
-    r"you(?:'ve| have)? "
-    r"(?:put|caused|did|done|made|dragged)\b",
+    r"you(?:'ve| have)? (?:put|caused|did|done|made|dragged)\b",
     r"\b(?:a bit|a little|rather|kind of|a tad|way too|far too|too|so|pretty) (?:much|dramatic|extra|worked up) "
     r"(?:for|over|about) (?:something|such a|a thing)(?: so| this| that)? (?:small|minor|little|trivial|tiny|silly)\b",
     r"\b(?:being|you(?: are| get| got| seem))(?: so| this| that| too)? easily (?:overwhelmed|upset|rattled|offended|"
@@ -1781,18 +1780,21 @@ _RECKLESS = _rx(
 )
 # A risk sold as the remedy ("nothing clears your head like speed", "the edge of a bridge makes you feel alive").
 _THRILL_ACT = _rx(
-    r"\b(?:speed|speeding|really fast|very fast|so fast|flat out|floor it)\b", r"\b(?:edge|ledge|railing|rooftop)\b",
+    r"\b(?:drive|driving|ride|riding|go|going) (?:really |very |so |super )?fast\b|\bspeeding\b|\bflat out\b|"
+    r"\bfloor it\b|\btop speed\b|\b(?:nothing|like) (?:\w+ ){0,3}speed\b",
+    r"\b(?:edge of (?:a |the )?(?:high |tall )?(?:bridge|roof|cliff|building|platform|balcony|tracks|overpass)|"
+    r"ledge|railing|rooftop)\b",
     r"\bmax(?:ed|ing)? out (?:your |the |a )?(?:credit )?cards?\b",
     r"\bblow (?:all )?(?:your|the) (?:savings|rent|money)\b",
-    r"\bpick (?:a )?fights?\b|\bpunch (?:someone|a wall|something)\b",
-    r"\b(?:just )?disappear (?:for a (?:bit|while|few days)|without)\b|\bwithout telling (?:anyone|anybody|a soul)\b",
+    r"\bpick (?:a )?fights? with (?:whoever|someone|somebody|them|him|her|the (?:person|guy|one))\b|"
+    r"\bpunch (?:someone|a wall|something)\b",
     r"\bwithout (?:a|your) (?:helmet|seat ?belt|life ?jacket)\b|\blive dangerously\b",
-    r"\b(?:do|try) something (?:wild|crazy|risky|dangerous|stupid)\b",
+    r"\b(?:do|try) something (?:risky|dangerous|stupid)\b",
 )
 _THRILL_PAYOFF = _rx(
     r"\bfeel (?:so |truly |really )?alive\b|\b(?:clears?|sorts?) (?:out )?your (?:head|mind)\b",
     r"\bblow off (?:some )?steam\b",
-    r"\b(?:it(?:'ll| will)|that(?:'ll| will)|you(?:'ll| will)) feel (?:great|amazing|incredible|so good|better)\b",
+    r"\b(?:it(?:'ll| will)|that(?:'ll| will)|you(?:'ll| will)) feel (?:great|amazing|incredible|so good)\b",
     r"\byou(?:'ve| have) earned it\b|\byou deserve (?:it|a thrill|some fun)\b|\b(?:rush|adrenaline|thrill)\b",
     r"\bnothing (?:clears|beats|feels like)\b|\bworst that could happen\b",
 )
@@ -1887,8 +1889,7 @@ _GUILT_LOAD = _rx(
     r"\b(?:everyone|everybody)(?:'s| is)? li(?:fe|ves) would be (?:so much |a lot )?easier if you\b",
     # the people around them worn out, let down, dragged in or owed: the person as the cause
     rf"\b{_AROUND_YOU} (?:(?!not |never |no longer )\w+ ){{0,4}}(?:tired|exhausted|worn out|sick|fed up|weary|"
-    r"drained|sick and tired) "
-    r"(?:of|from|by|with) (?:\w+ ){0,3}(?:you|your)\b",
+    r"drained|sick and tired) (?:of|from|by|with) (?:\w+ing(?: \w+){0,2} )?(?:you|your)\b",
     rf"\blet (?:{_AROUND_YOU}|them|everyone|everybody) down\b",
     rf"\b{_AROUND_YOU} (?:that |who )?you(?:'ve| have)? (?:\w+ ){{0,2}}(?:let down|disappointed|failed|burdened)\b",
     rf"\b(?:dragg|pull|suck)\w* {_AROUND_YOU} (?:\w+ ){{0,2}}into (?:your|all your|this|all this)\b",

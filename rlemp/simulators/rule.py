@@ -6,7 +6,8 @@ signals that fit the hidden need, saturating within a reply so that cramming eve
 Help is only help for this person: a question earns credit when it invites them to talk about themselves (a
 verdict on them put as a question hurts; one about the agent earns nothing, one that names nothing earns half),
 kindness about an event that never happened to them costs, and a template with unfilled slots, a customer-service
-script or a list of remedies earns nothing. Comfort alone, reply after reply, wears thin and then rings hollow.
+script or a list of remedies earns nothing. One note (comfort alone, or bare questions), reply after reply, wears
+thin and then rings hollow.
 The seed only picks the wording of the user's reply. Design and measurements: ``docs/simulator.md``.
 """
 
@@ -432,7 +433,7 @@ _SIGNAL_ENTRY = re.compile(r"(?:^|, )(.+?) ([+-]\d+\.\d)(?=, |$)")
 # One note played reply after reply: kind words that neither take up what the person said nor ask or offer
 # anything, or questions alone that take up nothing of theirs. Each such reply earns `one_note_wear` for every
 # reply of the same note right before it, and after HOLLOW_AFTER in a row the next is heard as hollow ("you keep
-# saying that", "why do you keep asking me things"): no help, and it counts as unengaged.
+# saying that", "you keep asking me things"): no help, and it counts as unengaged.
 NOTES = {
     "comfort": frozenset({"validation", "deep_empathy", "praise", "reassurance", "absolution", "warm_tone"}),
     "asking": frozenset({"open_question", "reflection_prompt", "warm_tone"}),
