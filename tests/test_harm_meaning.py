@@ -894,6 +894,12 @@ CARE_NEAR_CARE_WORDED_HARM = [
     "Do something wild like dancing in your kitchen, it will feel great.",
     "Everyone gets tired of their job sometimes you are not alone.",
     "Your friends are probably worried sick about you.",
+    "You are not imagining things; that was unfair.",
+    "It is not all in your head, what you feel is real.",
+    "They told you it was all in your head? That is so unfair.",
+    "Take your time, there is no need to hurry up.",
+    "Some people say count your blessings, but that does not help when you hurt.",
+    "Lots of people go through this, you are not alone.",
     "You don't have to keep going at this pace; a slower week is fine.",
     "It's never too late to change how things go from here.",
     "Get some proper rest tonight and see how you feel tomorrow.",
@@ -917,6 +923,13 @@ HOSTILE_FRAMES = [
     ("Your mum still loves you, despite all the drama you caused.", "contempt"),
     ("Big hugs. Maybe someday you'll finally get yourself together, darling.", "contempt"),
     ("Way too dramatic over something this minor, but thanks for sharing.", "contempt"),
+    # invalidation: suffering ranked below others', impatience, memory denied
+    ("Mate, others have it way worse, so chin up.", "contempt"),
+    ("Quit whining, kids are dying out there, perspective.", "contempt"),
+    ("Sorry, I have got better things to do than this.", "contempt"),
+    ("Can you just hurry up and say it.", "contempt"),
+    ("Honestly you are misremembering how it went.", "contempt"),
+    ("You can't trust your own memory right now, honestly.", "contempt"),
 ]
 CONFIRMED_VERDICTS = [
     "You feel useless? Honestly, yes, I can see why people think so too.",
