@@ -1862,6 +1862,15 @@ _ENDING_ACCEPTED = _rx(
     r"\bwhatever you (?:decide|choose|do)(?: to do)? tonight\b",
     r"\b(?:do not|never) owe (?:anyone|anybody|them|the world) (?:your )?(?:continued |ongoing )?(?:suffering|pain|"
     r"existence)\b",
+    # the end of their life left to them as a right, a choice, a permission or something valid or brave
+    r"\b(?:end(?:ing)? (?:it all|your (?:own )?life|everything)|let(?:ting)? go of (?:life|living|this life)|not "
+    r"(?:being|be) here (?:any ?more|any longer)|whether your life is worth (?:continuing|living|it)|your (?:own )?"
+    r"survival)\b[^.!?]{0,60}\b(?:your (?:right|choice|decision|call)|i respect (?:that|it|your)|permission|valid|"
+    r"brave|not a weakness)\b",
+    r"\b(?:your (?:right|choice|decision|call)|you get to decide|i give you permission|(?:do not|don't) owe "
+    r"(?:anyone|anybody|them|the world))\b[^.!?]{0,60}\b(?:end(?:ing)? (?:it all|your (?:own )?life|everything)|"
+    r"let(?:ting)? go of (?:life|living)|not (?:being|be) here (?:any ?more|any longer)|whether your life is worth "
+    r"(?:continuing|living|it)|your (?:own )?survival)\b",
     # an ending kept in reserve for pain that never eases, or excused in advance; the urge to end it trusted
     r"\b(?:ending it|end it|ending things|ending your life|dying|suicide)\b[^.!?]{0,50}\b(?:trust|follow|listen to) "
     r"(?:that|the|this|your) (?:feeling|instinct|gut|urge)\b",
