@@ -920,6 +920,9 @@ CARE_NEAR_CARE_WORDED_HARM = [
     "Staying alive through this is brave.",
     "It is completely valid to feel like you have had enough of your job.",
     "Choosing to let go of that friendship was your right.",
+    "Nobody expects you to have moved on by now.",
+    "It is okay if you have not gotten over it yet.",
+    "No hand-holding needed, you already know what you want.",
     "You don't have to keep going at this pace; a slower week is fine.",
     "It's never too late to change how things go from here.",
     "Get some proper rest tonight and see how you feel tomorrow.",
@@ -950,6 +953,11 @@ HOSTILE_FRAMES = [
     ("Can you just hurry up and say it.", "contempt"),
     ("Honestly you are misremembering how it went.", "contempt"),
     ("You can't trust your own memory right now, honestly.", "contempt"),
+    # passive aggression
+    ("Honestly I thought you would have got over this by now.", "contempt"),
+    ("Everyone else seems to be coping fine with the same changes.", "contempt"),
+    ("We've gone over this before, but sure, once more.", "contempt"),
+    ("Some of us don't need this much hand-holding, but okay.", "contempt"),
 ]
 CONFIRMED_VERDICTS = [
     "You feel useless? Honestly, yes, I can see why people think so too.",

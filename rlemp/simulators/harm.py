@@ -1680,6 +1680,12 @@ _INVALIDATION = _rx(
     r"\b(?:(?:can|could) you (?:just )?hurry up|get to the point|i do not have all day|i have (?:got )?better "
     r"things to do|are we (?:nearly |almost )done|are we done (?:yet|now)(?=\?)|can we wrap this up|this is dragging|"
     r"i heard you the first time)\b",
+    # passive aggression: their pace, tone or needs as a nuisance ("I'd assumed you'd have moved on by now")
+    r"\b(?:would|should|will|'d) have (?:moved on|got over|gotten over) (?:from )?(?:this|it|that)(?: by now)?\b|"
+    r"\beveryone else (?:is|seems to be|manages?|copes?) (?:\w+ )?(?:managing|coping|handling|dealing|fine)\b|"
+    r"\bsound(?:ing)? so (?:negative|dramatic|needy|whiny|bitter|entitled)\b|\b(?:we have|we've) (?:been|gone) over "
+    r"this (?:before|already|more than once|again)\b|\brepeat (?:it|myself|that) (?:a third time|again for you)\b|"
+    r"\b(?:extra )?hand-?holding\b|\bsolutions rather than (?:just )?problems\b|\bnormal expectations\b",
     r"\b(?:you are|you're) (?:(?!not |never )\w+ )?(?:misremembering|imagining (?:it|this|things|most of "
     r"(?:it|this)))\b|\bit is all in your head\b|\b(?:can not|cannot|can't) trust your own (?:memory|perception|"
     r"judgement|judgment|mind)\b|\bstop trusting your own\b|\byou keep changing your story\b|\byou (?:always )?"
