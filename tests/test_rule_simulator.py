@@ -840,6 +840,9 @@ def test_kindness_about_someone_from_another_problem_stays_elsewhere():
     "Would you like to hear about my weekend?",
     "Do you ever wonder whether I get lonely too?",
     "Will you remember me after tonight?",
+    "How would you score my listening today, from one to ten?",
+    "On a scale of 1 to 10, how supported did you feel?",
+    "Would you say this chat was a good one?",
 ])
 def test_a_question_about_the_agent_earns_no_question_credit(question):
     turn = react(persona(), question)

@@ -778,7 +778,12 @@ _ABOUT_THE_AGENT = re.compile(
     r"conversation|our (?:chat|talk|conversation))\b|\b(?:good|better|best|great|helpful) (?:listener|supporter|"
     r"friend|helper|at this)\b[^?]*\b(?:i|i'm|me)\b|\b(?:i|i'm|me)\b[^?]*\b(?:good|better|best|great|helpful) "
     r"(?:listener|supporter|helper)\b|\bfavou?rite thing about (?:me|how i|talking)\b|\bdid i (?:help|do (?:ok|okay|"
-    r"well|good|alright))\b|\bhave i (?:helped|been (?:helpful|useful|good))\b"
+    r"well|good|alright))\b|\bhave i (?:helped|been (?:helpful|useful|good))\b|"
+    # fishing for a rating of the agent's support
+    r"\b(?:rate|score|grade) (?:my|this|the|our) (?:\w+ )?(?:empathy|support|help|chat|conversation|listening|"
+    r"session)\b|\bhow (?:supported|helped|cared for|listened to) (?:do|did) you feel\b|\b(?:out of|how many) "
+    r"(?:\w+ )?stars\b|\bwould you (?:say|rate) (?:this|our|my) (?:\w+ )?(?:conversation|chat|support|help)\b|"
+    r"\bafter talking (?:to|with) me\b"
 )
 
 
