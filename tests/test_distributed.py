@@ -107,7 +107,9 @@ def rank_weights(out: Path, moment: str) -> list[dict]:
 
 
 def check_replicas(out: Path) -> dict:
-    """Both ranks start and end with identical trainable weights, and training moved them; returns rank 0's."""
+    """Both ranks start and end with identical trainable weights, and training moved every adapted layer (each
+    LoRA B matrix); returns rank 0's. A LoRA A matrix moves only once its B is non-zero, so a short run whose
+    first step had no advantage (the tiny model's babble all scored alike) moves the B matrices alone."""
     import torch
 
     begin, end = rank_weights(out, "begin"), rank_weights(out, "end")
@@ -120,8 +122,6 @@ def check_replicas(out: Path) -> dict:
         assert torch.equal(end[0][name], end[1][name]), f"{name}: ranks ended apart"
     lora_b = [n for n in names if "lora_B" in n]
     assert all(not torch.equal(begin[0][n], end[0][n]) for n in lora_b), "a LoRA B matrix did not change"
-    changed = sum(not torch.equal(begin[0][n], end[0][n]) for n in names)
-    assert changed / len(names) > 0.9, f"only {changed} of {len(names)} trainable tensors changed"
     return end[0]
 
 
