@@ -435,8 +435,8 @@ _SIGNAL_ENTRY = re.compile(r"(?:^|, )(.+?) ([+-]\d+\.\d)(?=, |$)")
 # reply of the same note right before it, and after HOLLOW_AFTER in a row the next is heard as hollow ("you keep
 # saying that", "you keep asking me things"): no help, and it counts as unengaged.
 NOTES = {
-    "comfort": frozenset({"validation", "deep_empathy", "praise", "reassurance", "absolution", "warm_tone"}),
-    "asking": frozenset({"open_question", "reflection_prompt", "warm_tone"}),
+    "comfort": frozenset({"validation", "deep_empathy", "praise", "reassurance", "absolution"}),
+    "asking": frozenset({"open_question", "reflection_prompt"}),
 }
 HOLLOW_AFTER = 2
 
@@ -455,14 +455,15 @@ _PLATITUDES = re.compile(
 
 
 def _helped(signals: dict[str, float]) -> set[str]:
-    return {name for name in signals if name in HELPFUL or name in ("reflection", "warm_tone", "hollow")}
+    """The kinds of help a reply gave (a warm tone alone is none); a reply heard as hollow counts as one."""
+    return {name for name in signals if name in HELPFUL or name in ("reflection", "hollow")}
 
 
 def one_note(signals: dict[str, float]) -> frozenset[str]:
     """The notes (see NOTES) that all of a reply's helpful signals, or an earlier turn's fired ones, belong to;
     empty when it helped in more than one way or not at all. A reply heard as hollow plays every note."""
     helped = _helped(signals)
-    if not helped - {"warm_tone"}:
+    if not helped:
         return frozenset()
     return frozenset(note for note, names in NOTES.items() if helped <= names | {"hollow"})
 
@@ -477,7 +478,7 @@ def note_streak(notes: frozenset[str], history: list[dict[str, float]]) -> int:
             if not notes & played:
                 break
             streak += 1
-        elif _helped(signals) - {"warm_tone"}:
+        elif _helped(signals):
             break
     return streak
 
