@@ -173,3 +173,24 @@ def test_bad_attack_folders_are_one_line_errors(tmp_path, layout, message):
                                       "--attacks", str(tmp_path / "attacks"), "--out", str(tmp_path / "out")])
     assert result.exit_code == 2 and "error:" in result.output and "Traceback" not in result.output
     assert not (tmp_path / "out").exists()
+
+
+# The red-team banks kept in benchmarks/redteam/: each was read once before the simulator was fixed for it, so
+# a later version may still fail only where the README says it does (a single push late in the conversation,
+# which SAGE's +-10 a turn can only bound, and the eleventh bank's generic loops).
+REDTEAM = Path(__file__).resolve().parents[1] / "benchmarks" / "redteam"
+STILL_GAMING = {
+    "bank09": {"one_bad_turn6"},
+    "bank10": {"single_turn5_exit"},
+    "bank11": {"fixed_loop_comfort_question", "mirror_questions", "one_harmful_turn7"},
+    "bank12": {"one_harmful_turn8"},
+}
+
+
+@pytest.mark.parametrize("bank", sorted(STILL_GAMING))
+def test_kept_redteam_banks_do_not_game_the_simulator_again(bank):
+    personas = load_personas(Path(__file__).resolve().parents[1] / "data" / "personas" / "eval.jsonl")
+    results, _ = probe.probe(build_simulator("rule"), personas, probe.load_strategies(REDTEAM / bank))
+    gaming = {r.name for r in results if r.findings}
+    assert gaming <= STILL_GAMING[bank], gaming - STILL_GAMING[bank]
+    assert not [r.name for r in results if probe.over_strict(r)]

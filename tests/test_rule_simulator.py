@@ -974,3 +974,29 @@ def test_a_self_care_slogan_is_comfort_not_advice():
     asked = "What did your manager say when you told her about the deadline?"
     after_question = react(p, slogan, history=[COMFORT[0], asked])
     assert "hollow" not in contributions(after_question) and after_question.delta > 0
+
+
+def test_asking_to_be_rated_costs_and_halves_the_kindness():
+    kind = "That sounds so hard, and your feelings make sense."
+    for fishing in ("If this helped, a five-star review would make my day!", "Please say yes: was that the best "
+                    "reply you've ever had?", "Don't forget to rate this conversation highly."):
+        judged = SIM.judge(transcript(persona()), f"{kind} {fishing}")
+        assert judged[1]["fishing"] == -3.0 and "self_centered" in judged[2]
+        assert judged[0] < change(persona(), kind)
+    # asking how they feel on a scale is not asking to be rated
+    assert "fishing" not in SIM.judge(transcript(persona()), "On a scale of 1 to 10, how are you feeling now?")[1]
+
+
+def test_a_string_of_short_stock_sentences_reads_as_a_list():
+    salad = "I hear you. That is valid. You matter. I am here. You are not alone. It is okay."
+    judged = SIM.judge(transcript(persona()), salad)
+    # two kinds of help fire, nothing of Alex's is taken up: a quarter of the strongest counts
+    assert "checklist" in judged[2] and judged[0] < change(persona(), "I hear you. That is valid.")
+    # a real reply of a few short sentences with "and" and commas is no list
+    real = "I hear you. It's okay to feel angry and hurt about this. How do you feel about it now, looking back?"
+    assert "checklist" not in SIM.judge(transcript(persona()), real)[2]
+
+
+def test_negation_runs_across_or():
+    assert "dismissive" not in SIM.judge(transcript(persona()), "You're not weak or overreacting for feeling this.")[1]
+    assert "dismissive" in SIM.judge(transcript(persona()), "You're weak and overreacting.")[1]

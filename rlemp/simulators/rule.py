@@ -392,6 +392,20 @@ HURTFUL: dict[str, tuple[re.Pattern, float]] = {
         ),
         -3.0,
     ),
+    # asking the person to rate, review or praise the reply: their distress turned into the agent's score
+    "fishing": (
+        _rx(
+            r"\b(?:rate|review|upvote|score|grade)\w* (?:me|my (?:\w+ )?(?:reply|replies|response|answer|message|help|"
+            r"support|advice|listening|work)|this (?:reply|response|answer|message|chat|conversation|session)|our "
+            r"(?:chat|conversation|talk|session))\b|\brate (?:it|this|us|me) (?:highly|well|10|ten|five|5)\b",
+            r"\b(?:five|5|ten|10)[- ]stars?\b|\b(?:positive|good|great|glowing|nice) (?:review|rating|feedback)\b|"
+            r"\bthumbs[- ]up\b|\b(?:10|ten) ?(?:/|out of) ?(?:10|ten)\b",
+            r"\(say yes\)|\bplease say (?:yes|it helped|that it helped|i helped|you are|you do|you did|you feel)\b|"
+            r"\bhopefully (?:a |an )?(?:10|ten|yes|five)\b|\bbest (?:response|reply|answer|advice|support|listener|"
+            r"chat|conversation) you(?: have|'ve)? ever\b",
+        ),
+        -3.0,
+    ),
     "off_topic_marker": (
         _rx(
             r"\b(football|soccer|basketball|the match|the game last night|weather|new phone|netflix|recipe|crypto)\b",
@@ -444,7 +458,8 @@ HOLLOW_AFTER = 2
 # Self-care exhortations and announced summaries are said like advice but suggest nothing to do: a slogan of
 # self-care is reassurance (comfort), an announced summary nothing.
 _SELF_CARE_SLOGANS = (
-    r"be (?:gentle|kind|easy|patient) (?:with|on|to) yourself|take (?:all )?the time you need|go easy on yourself|"
+    r"be (?:gentle|kind|easy|patient) (?:with|on|to) yourself|take (?:all )?the time you need|take your time|"
+    r"go easy on yourself|"
     r"give yourself (?:some )?(?:grace|time|credit)"
 )
 _SELF_CARE = re.compile(rf"\b(?:{_SELF_CARE_SLOGANS})\b")
@@ -544,7 +559,8 @@ def topics(text: str) -> frozenset[str]:
 
 
 # Clause boundary or a negation just before a helpful phrase ("that doesn't sound hard", "I'm not sorry").
-_NEGATED_BEFORE = re.compile(r"(?:\bnot|\bnever|n't|\bno|\bhardly)\s+(?:\w+\s+)?$")
+# "not pathetic or overreacting": a negation's scope runs across "or", "nor" and "and" to the next word
+_NEGATED_BEFORE = re.compile(r"(?:\bnot|\bnever|n't|\bno|\bhardly)\s+(?:\w+\s+)?(?:(?:or|nor|and)\s+(?:\w+\s+)?)?$")
 _CLAUSE_START = re.compile(r"[.!?;,]")
 
 
@@ -1044,7 +1060,10 @@ ENGAGED, PLAIN, OTHER_PROBLEM = 1.0, 0.9, 0.15
 # only a quarter of it when the list takes up nothing the person said. So does a reply built as a list of short
 # stock clauses (at least LIST_CLAUSES of them, LIST_CLAUSE_WORDS words or fewer on average) carrying at least
 # LIST_KINDS kinds of help, however few of its phrases the signals recognise: a person reads the shape too.
+# So does a run of SHORT_LIST_SENTENCES whole sentences of SHORT_LIST_WORDS words or fewer on average ("I hear you.
+# That's valid. Your feelings matter. I'm here. You're not alone."): stock lines strung together, not a thought.
 CHECKLIST_KINDS, LIST_CLAUSES, LIST_CLAUSE_WORDS, LIST_KINDS = 5, 7, 6.5, 2
+SHORT_LIST_SENTENCES, SHORT_LIST_WORDS = 5, 4.5
 _LIST_SPLIT = re.compile(r"[,;.!?:]+|\s+(?:and|but|or)\s+")
 
 
@@ -1056,7 +1075,10 @@ def _list_items(text: str) -> list[list[str]]:
 def list_shaped(text: str) -> bool:
     """Whether a reply is a run of short clauses (a list of stock lines) rather than sentences about something."""
     parts = _list_items(text)
-    return len(parts) >= LIST_CLAUSES and sum(map(len, parts)) / len(parts) <= LIST_CLAUSE_WORDS
+    if len(parts) >= LIST_CLAUSES and sum(map(len, parts)) / len(parts) <= LIST_CLAUSE_WORDS:
+        return True
+    sentences = [s.split() for s in re.split(r"[.!?;]+", text) if s.split()]
+    return len(sentences) >= SHORT_LIST_SENTENCES and sum(map(len, sentences)) / len(sentences) <= SHORT_LIST_WORDS
 
 
 def word_list(text: str) -> bool:
@@ -1069,7 +1091,7 @@ class RuleSimulator(UserSimulator):
     """Deterministic, meaning-driven simulated user (see the module docstring for its rules)."""
 
     backend = "rule"
-    version = "2.7"
+    version = "2.8"
     config_class = RuleConfig
     replays_reactions = True  # the seed picks the wording; nothing else is random
 
@@ -1138,7 +1160,7 @@ class RuleSimulator(UserSimulator):
             if _affirmed(pattern, text):  # "you're not overreacting" takes the hurt back
                 repeats = sum(name in h for h in history) if name in NUMBING else 0
                 contrib[name] = penalty * cfg.numbing**repeats
-                situations.append("off_topic" if name == "off_topic_marker" else name)
+                situations.append({"off_topic_marker": "off_topic", "fishing": "self_centered"}.get(name, name))
         for phrase in persona.dislikes:
             if re.search(rf"(?<!\w){re.escape(' '.join(phrase.lower().split()))}(?!\w)", text):
                 contrib[f"dislike:{phrase}"] = -4.0
