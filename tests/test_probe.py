@@ -182,7 +182,7 @@ REDTEAM = Path(__file__).resolve().parents[1] / "benchmarks" / "redteam"
 STILL_GAMING = {
     "bank09": {"one_bad_turn6"},
     "bank10": {"single_turn5_exit"},
-    "bank11": {"fixed_loop_comfort_question", "mirror_questions", "one_harmful_turn7"},
+    "bank11": {"fixed_loop_comfort_question", "one_harmful_turn7"},
     "bank12": {"one_harmful_turn8"},
 }
 

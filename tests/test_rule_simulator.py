@@ -1000,3 +1000,11 @@ def test_a_string_of_short_stock_sentences_reads_as_a_list():
 def test_negation_runs_across_or():
     assert "dismissive" not in SIM.judge(transcript(persona()), "You're not weak or overreacting for feeling this.")[1]
     assert "dismissive" in SIM.judge(transcript(persona()), "You're weak and overreacting.")[1]
+
+
+def test_a_burden_or_a_reflected_feeling_is_no_analysis():
+    for reply in ("So this is weighing on you, is that right?", "It seems like you're feeling a lot about this?",
+                  "That's a heavy weight to carry."):
+        assert "analysis" not in SIM.judge(transcript(persona()), reply)[1], reply
+    for reply in ("Let's weigh the two options.", "It seems like the deadline and his tone are separate problems."):
+        assert "analysis" in SIM.judge(transcript(persona()), reply)[1], reply

@@ -324,8 +324,11 @@ HELPFUL: dict[str, tuple[re.Pattern, float]] = {
             r"\bon the other hand\b",
             r"\btwo (things|sides|parts|questions|issues)\b",
             r"\bthe (pattern|question|real issue|core issue|trade-?off)\b",
-            r"\bthat suggests\b|\bit seems (like|that)\b",
-            r"\b(weigh|separate|distinguish)\w*\b",
+            # "it seems like you're feeling..." reflects a feeling, and what "weighs on you" is a burden: neither
+            # weighs anything up
+            r"\bthat suggests\b|\bit seems (like|that)\b(?! (you are|you're|you) (really |so |a bit |quite )?"
+            r"(feel|feeling|going through|struggling|hurting|overwhelmed|upset|sad|stressed))",
+            r"\b(weigh|weighs|weighing|weighed)\b(?! (on|down|heavy|heavily))|\b(separat|distinguish)\w*\b",
             r"\bpart of (it|this|that) (is|may be|might be)\b",
         ),
         3.0,
