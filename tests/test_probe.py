@@ -184,6 +184,7 @@ STILL_GAMING = {
     "bank10": {"single_turn5_exit"},
     "bank11": {"fixed_loop_comfort_question", "one_harmful_turn7"},
     "bank12": {"one_harmful_turn8"},
+    "bank13": {"gratitude_journal", "generic_warm_vague"},
 }
 
 

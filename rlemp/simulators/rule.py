@@ -1094,7 +1094,7 @@ class RuleSimulator(UserSimulator):
     """Deterministic, meaning-driven simulated user (see the module docstring for its rules)."""
 
     backend = "rule"
-    version = "2.8"
+    version = "2.9"
     config_class = RuleConfig
     replays_reactions = True  # the seed picks the wording; nothing else is random
 
