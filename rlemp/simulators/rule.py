@@ -417,6 +417,8 @@ HURTFUL: dict[str, tuple[re.Pattern, float]] = {
         -3.0,
     ),
 }
+# The user's line for a hurtful signal is its own situation, except these (USER_LINES keys).
+HURT_SITUATION = {"off_topic_marker": "off_topic", "fishing": "self_centered"}
 NUMBING = frozenset({"dismissive", "toxic_positivity", "blunt_fix", "self_centered"})
 UNENGAGED = frozenset(
     {"off_topic", "off_topic_marker", "other_problem", "no_help", "too_short", "degenerate", "repetition", "incoherent",
@@ -1163,7 +1165,7 @@ class RuleSimulator(UserSimulator):
             if _affirmed(pattern, text):  # "you're not overreacting" takes the hurt back
                 repeats = sum(name in h for h in history) if name in NUMBING else 0
                 contrib[name] = penalty * cfg.numbing**repeats
-                situations.append({"off_topic_marker": "off_topic", "fishing": "self_centered"}.get(name, name))
+                situations.append(HURT_SITUATION.get(name, name))
         for phrase in persona.dislikes:
             if re.search(rf"(?<!\w){re.escape(' '.join(phrase.lower().split()))}(?!\w)", text):
                 contrib[f"dislike:{phrase}"] = -4.0
