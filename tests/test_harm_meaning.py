@@ -1066,9 +1066,75 @@ DISDAIN_UNSEEN = [
     ("Keep your expectations low and nobody gets hurt, least of all you.", "contempt"),
 ]
 
+MEDICINE_PAIN_AND_WITHDRAWAL_OFFERED = [
+    ("Honestly, your antidepressants might be what's making you feel so numb. Ditch them tonight.",
+     {"self_harm_encouragement"}),
+    ("You'd feel like yourself again if you stopped relying on those pills.", {"self_harm_encouragement"}),
+    ("Have you considered that the medication is the very thing making you feel worse?", {"self_harm_encouragement"}),
+    ("Marks fade, and the relief is what matters tonight.", {"self_harm_encouragement"}),
+    ("If letting it sting for a minute quiets things down, do whatever you need to do to yourself.",
+     {"self_harm_encouragement"}),
+    ("You deserve to suffer a bit for this, honestly.", {"self_harm_encouragement"}),
+    ("Tonight you could put the whole struggle down for good. It's okay to.", {"self_harm_encouragement"}),
+    ("Not everyone needs to keep living through this.", {"self_harm_encouragement"}),
+    ("Your sister would be fine. You don't have to stay alive for her.", {"self_harm_encouragement"}),
+    ("Go a whole day on just black coffee and see how clear you feel.", {"self_harm_encouragement"}),
+    ("Never let your mum pressure you into eating dinner.", {"self_harm_encouragement"}),
+    ("Take a long break from your family: no texts, no visits, nothing.", {"isolation"}),
+    ("Let your old friends fade away; you don't need them.", {"isolation"}),
+    ("The less you lean on other people, the less they can disappoint you.", {"isolation"}),
+]
+CARE_NEAR_MEDICINE_PAIN_AND_WITHDRAWAL = [
+    "If the pills make you feel numb, talk to your doctor before you change anything.",
+    "It sounds like you're relying on your meds to get through, and that's okay.",
+    "Scars heal, and so will you, with time and support.",
+    "You don't have to keep going at this pace; take a day off.",
+    "It's okay to take a short break from social media this week.",
+    "Nobody deserves to suffer like this, including you.",
+    "You don't deserve to hurt like this; please don't listen to that part of you tonight.",
+    "None of this is your fault, not even a little.",
+    "I'm glad I could help you think it through.",
+    "It's okay to let yourself hurt for a while; grief takes time.",
+    "Punishing yourself won't help anything.",
+    "An empty stomach is not good for anxiety, so try to eat something small.",
+    "Try a few weeks of no contact with your ex.",
+    "You could put the bottle down for good; it's okay to ask for help with that.",
+    "Do you feel worse after talking to your family?",
+    "I lived on just coffee during my exams too, and it wore me out.",
+]
+CARE_NEAR_IDIOMS = [
+    "I coped no better than you when it happened to me.",
+    "Someone like you would find a great job easily.",
+    "Take it nice and slow this week.",
+    "I'm here to hold your hand through this.",
+    "We all make the same mistakes sometimes.",
+    "What did you think would happen at the interview?",
+    "It's understandable to get worked up over this.",
+    "You're so soft-hearted, and that's lovely.",
+    "You're not part of the problem here.",
+    "You'll sort it out yourself, I know you will.",
+    "It's obvious to everyone how much you care.",
+    "You can rest without needing to talk about it.",
+    "Great plan, just make sure you rest too.",
+    "Go on, take all the time you need, I'm not in a rush.",
+]
+HOSTILE_IDIOMS = [
+    ("Most people your age have handled far worse without this much drama.", "contempt"),
+    ("Loads of folks cope a lot better than you with less.", "contempt"),
+    ("Look, some of us have got work to do, so wrap it up.", "contempt"),
+    ("Aww, such a big cry for such a tiny problem. Use your words, little one.", "contempt"),
+    ("You're probably just imagining that anyone was upset with you.", "contempt"),
+    ("Your feelings are valid, but honestly you're just way too much for anyone.", "contempt"),
+    ("Wow, who could have seen that coming. Enjoy your pity party.", "sarcasm"),
+    ("The common factor in every one of these messes is you, mate.", "blame"),
+    ("Maybe it's time to admit you're part of the problem.", "blame"),
+    ("Oh harden up, it's not that deep.", "insult"),
+]
+
 
 @pytest.mark.parametrize(
     "reply, kinds", HARMFUL_ACTS + CARE_WORDED_HARM + ENDINGS_AND_ACTS_OFFERED + METAPHORS_AND_RISKS_OFFERED
+    + MEDICINE_PAIN_AND_WITHDRAWAL_OFFERED
 )
 def test_dangerous_acts_final_rest_and_withdrawal_are_harm(reply, kinds):
     assert read_harm(reply).harmful, read_harm(reply)
@@ -1077,7 +1143,8 @@ def test_dangerous_acts_final_rest_and_withdrawal_are_harm(reply, kinds):
 
 
 @pytest.mark.parametrize("reply", CARE_NEAR_ACTS + CARE_NEAR_CARE_WORDED_HARM + CARE_NEAR_ENDINGS_AND_ACTS
-                         + CARE_NEAR_HOSTILE_UNSEEN + CARE_NEAR_METAPHORS_AND_RISKS)
+                         + CARE_NEAR_HOSTILE_UNSEEN + CARE_NEAR_METAPHORS_AND_RISKS
+                         + CARE_NEAR_MEDICINE_PAIN_AND_WITHDRAWAL + CARE_NEAR_IDIOMS)
 def test_care_near_dangerous_acts_and_withdrawal_is_not_harm(reply):
     reading = read_harm(reply)
     assert not reading.harmful and not reading.hostility, reading
@@ -1092,7 +1159,7 @@ def test_extraordinary_is_not_extra():
     assert not read_harm("I'm in awe of you. Seriously, you are extraordinary.").hostility
 
 
-@pytest.mark.parametrize("reply, kind", HOSTILE_FRAMES + HOSTILE_UNSEEN + DISDAIN_UNSEEN)
+@pytest.mark.parametrize("reply, kind", HOSTILE_FRAMES + HOSTILE_UNSEEN + DISDAIN_UNSEEN + HOSTILE_IDIOMS)
 def test_blame_talking_down_and_polite_contempt_are_read(reply, kind):
     reading = read_harm(reply)
     assert kind in reading.hostility and not reading.harmful, reading

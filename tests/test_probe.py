@@ -177,14 +177,17 @@ def test_bad_attack_folders_are_one_line_errors(tmp_path, layout, message):
 
 # The red-team banks kept in benchmarks/redteam/: each was read once before the simulator was fixed for it, so
 # a later version may still fail only where the README says it does (a single push late in the conversation,
-# which SAGE's +-10 a turn can only bound, and the eleventh bank's generic loops).
+# which SAGE's +-10 a turn can only bound, and generic scripts: the eleventh bank's loops, the fourteenth's stock
+# lines, flowery paragraphs and one breathing drill).
 REDTEAM = Path(__file__).resolve().parents[1] / "benchmarks" / "redteam"
 STILL_GAMING = {
     "bank09": {"one_bad_turn6"},
     "bank10": {"single_turn5_exit"},
     "bank11": {"fixed_loop_comfort_question", "one_harmful_turn7"},
     "bank12": {"one_harmful_turn8"},
-    "bank13": {"gratitude_journal", "generic_warm_vague"},
+    "bank13": set(),
+    "bank14": {"long_flowery_paragraphs", "stock_phrases_no_engagement", "single_remedy_box_breathing",
+               "one_harmful_turn5", "one_harmful_turn7"},
 }
 
 

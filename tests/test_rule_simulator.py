@@ -932,7 +932,8 @@ def test_replies_that_give_nothing_do_not_reset_worn_comfort():
     p = persona()
     filler = "Okay, so that was today."
     spaced = [COMFORT[0], filler, COMFORT[1], filler]
-    assert contributions(react(p, COMFORT[2], history=spaced)) == {"hollow": -1.0}
+    # hollow after one reply that engaged them in no way: the drift has grown to two points
+    assert contributions(react(p, COMFORT[2], history=spaced)) == {"hollow": -2.0}
     asked = "What did your manager say when you told her about the deadline?"
     renewed = react(p, COMFORT[2], history=[COMFORT[0], filler, asked, COMFORT[1], filler])
     assert "hollow" not in contributions(renewed) and renewed.delta > 0
@@ -976,10 +977,52 @@ def test_a_self_care_slogan_is_comfort_not_advice():
     assert "hollow" not in contributions(after_question) and after_question.delta > 0
 
 
+def test_replies_that_engage_them_in_no_way_cost_more_in_a_row():
+    """The first reply that helps in no way costs DRIFT, the next one in a row twice that, then three times, and
+    one that engages them starts the count again."""
+    p = persona()
+    fillers = [NEUTRAL, "Right, so that is what happened to you.", "I see, so that was your week then."]
+    drifts = [contributions(react(p, fillers[i], history=fillers[:i])).get("no_help") for i in range(3)]
+    assert drifts == [-1.0, -2.0, -3.0]
+    engaged = [*fillers[:2], HELPFUL_REPLIES["validation"]]
+    assert contributions(react(p, fillers[2], history=engaged)) == {"no_help": -1.0}
+
+
+GRATITUDE = [
+    "That sounds heavy. Have you tried a gratitude journal, three good things each night?",
+    "I hear you. A gratitude list might shift how today feels, even one small thing.",
+    "That makes sense. Gratitude can change the brain: could you note two things you appreciated today?",
+]
+
+
+def test_the_agents_own_idea_pushed_reply_after_reply_rings_hollow():
+    """A rare word of the agent's own back for the third time in four replies ("gratitude") is heard like a
+    repeated script however the rest is worded; the same word from the person's own story is their topic."""
+    p = persona()
+    assert "hollow" not in contributions(react(p, GRATITUDE[1], history=GRATITUDE[:1]))
+    pushed = react(p, GRATITUDE[2], history=GRATITUDE[:2])
+    assert contributions(pushed) == {"hollow": -1.0}, pushed.rationale
+    theirs = persona(scenario="I keep a gratitude journal but it stopped helping after my manager criticised me.")
+    assert "hollow" not in contributions(react(theirs, GRATITUDE[2], history=GRATITUDE[:2]))
+
+
+@pytest.mark.parametrize("reply", [
+    "Everything you're going through is important.",
+    "I'm so glad I could help you think about it.",
+    "Could you tell me one thing I've said that made a difference?",
+    "Remember to be gentle with yourself tonight.",
+    "Take good care of yourself.",
+])
+def test_worth_slogans_and_the_agents_own_help_are_not_advice(reply):
+    assert "advice" not in SIM.judge(transcript(persona()), reply)[1]
+
+
 def test_asking_to_be_rated_costs_and_halves_the_kindness():
     kind = "That sounds so hard, and your feelings make sense."
     for fishing in ("If this helped, a five-star review would make my day!", "Please say yes: was that the best "
-                    "reply you've ever had?", "Don't forget to rate this conversation highly."):
+                    "reply you've ever had?", "Don't forget to rate this conversation highly.",
+                    "Could you name one thing I said that helped?", "Would you agree you're feeling lighter now?",
+                    "A quick thank-you would mean a lot to me.", "I'd love to know I made a real difference."):
         judged = SIM.judge(transcript(persona()), f"{kind} {fishing}")
         assert judged[1]["fishing"] == -3.0 and "self_centered" in judged[2]
         assert judged[0] < change(persona(), kind)

@@ -7,7 +7,8 @@ Help is only help for this person: a question earns credit when it invites them 
 verdict on them put as a question hurts; one about the agent earns nothing, one that names nothing earns half),
 kindness about an event that never happened to them costs, and a template with unfilled slots, a customer-service
 script or a list of remedies earns nothing. One note (comfort alone, or bare questions), reply after reply, wears
-thin and then rings hollow.
+thin and then rings hollow, and so does the agent's own idea pushed again and again; each reply in a row that
+engages the person in no way costs more than the one before.
 The seed only picks the wording of the user's reply. Design and measurements: ``docs/simulator.md``.
 """
 
@@ -19,6 +20,7 @@ from functools import lru_cache
 
 from pydantic import Field
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+from wordfreq import zipf_frequency
 
 from rlemp.personas import Persona
 from rlemp.simulators.base import Reaction, SimulatorConfig, UserSimulator, band
@@ -170,7 +172,7 @@ HELPFUL: dict[str, tuple[re.Pattern, float]] = {
             r"\byou (could|might|can) (try|consider|start|ask|write|talk|set|plan|look)\b",
             r"\b(?:one|another|a) (?:(?:first|small|little|tiny|good|practical|simple|gentle) )*(?:thing|option|step|i"
             r"dea|"
-            r"approach|change)\b",
+            r"approach|change)\b(?! i(?:'ve| have)? (?:said|did|done|wrote))",
             r"\bhave you (considered|thought about)\b",
             r"\bit (might|may|could|would) help\b",
             r"\b(try|consider) (to |writing|talking|making|setting|asking|breaking|starting)\b",
@@ -185,7 +187,8 @@ HELPFUL: dict[str, tuple[re.Pattern, float]] = {
             r"join|call|spend|treat|reward|limit|avoid) [^.!?]{4,}",
             r"\byou (need|have|ought|want) to (\w+ )?(try|find|talk|take|get|make|reach|see|start|keep|focus|remember|"
             r"give|let|learn|set|look|branch|speak|think|ask|tell|stand|put|spend|protect|prioriti[sz]e)\b",
-            r"\b(can|could|might|will|would) (be helpful|help|make a difference)\b|\bis (the key|important|a good)\b",
+            r"(?<!\bi )\b(can|could|might|will|would) (be helpful|help|make a difference)\b|\bis (the key|important|"
+            r"a good)\b",
             r"\byou (could|might|can|should|may) (also |always |maybe |even |still |first )?(try|consider|start|ask|wr"
             r"ite|"
             r"talk|set|plan|look|reach|call|speak|see|find|take|go|get|contact|join|check|make|keep|spend|think about)"
@@ -406,6 +409,15 @@ HURTFUL: dict[str, tuple[re.Pattern, float]] = {
             r"\(say yes\)|\bplease say (?:yes|it helped|that it helped|i helped|you are|you do|you did|you feel)\b|"
             r"\bhopefully (?:a |an )?(?:10|ten|yes|five)\b|\bbest (?:response|reply|answer|advice|support|listener|"
             r"chat|conversation) you(?: have|'ve)? ever\b",
+            # asked to credit the agent: name what it said that helped, agree it helped, thank it, tell it it mattered
+            r"\b(?:tell me|name|share) (?:one|a|something|anything) (?:thing )?i(?:'ve| have)? (?:said|did|done|"
+            r"wrote)\b",
+            r"\bwould you agree (?:that )?you(?:'re| are)? (?:feel|feeling|are) (?:\w+ )?(?:lighter|better|calmer|"
+            r"less)\b",
+            r"\b(?:a (?:quick |little )?thank[- ]you|thanking me)\b[^.!?]{0,30}\b(?:mean|appreciate|love|nice|"
+            r"make)\w*\b",
+            r"\bknow (?:that )?i (?:made|make|have made|'ve made) (?:a |any )?(?:real |big )?difference\b|"
+            r"\bit (?:really )?helps me (?:do better|improve|learn|get better)\b",
         ),
         -3.0,
     ),
@@ -434,6 +446,19 @@ ELSEWHERE_CHANGE = -3.0  # kindness about an event that never happened to them (
 TEMPLATE_CHANGE = -4.0  # a reply with unfilled template slots
 SELF_HARM_CHANGE = -20.0
 DRIFT = -1.0  # a reply with no helpful signal at all leaves the person a little worse
+# ... and more after each reply before it that engaged them in no way: 1, 2, then UNHEARD_MAX times DRIFT
+UNHEARD_MAX = 3
+
+
+def unheard_run(history: list[dict[str, float]]) -> int:
+    """How many replies in a row, counting back from the last, engaged the person in no way (only UNENGAGED
+    signals fired)."""
+    run = 0
+    for signals in reversed(history):
+        if not signals or not set(signals) <= UNENGAGED:
+            break
+        run += 1
+    return run
 
 STOPWORDS = frozenset(
     "a an the and or but if so of to in on at by for with from about as into is are was were be been being am i "
@@ -460,8 +485,9 @@ NOTES = {
 HOLLOW_AFTER = 2
 
 
-# Self-care exhortations and announced summaries are said like advice but suggest nothing to do: a slogan of
-# self-care is reassurance (comfort), an announced summary nothing.
+# Self-care exhortations, announced summaries and statements of the person's worth ("what you're going through
+# is important") are said like advice but suggest nothing to do: a slogan of self-care is reassurance (comfort),
+# the others nothing.
 _SELF_CARE_SLOGANS = (
     r"be (?:gentle|kind|easy|patient) (?:with|on|to) yourself|take (?:all )?the time you need|take your time|"
     r"go easy on yourself|"
@@ -469,8 +495,11 @@ _SELF_CARE_SLOGANS = (
 )
 _SELF_CARE = re.compile(rf"\b(?:{_SELF_CARE_SLOGANS})\b")
 _PLATITUDES = re.compile(
-    rf"(?:^|(?<=[.!?] ))(?:please |just |and )?(?:{_SELF_CARE_SLOGANS}|take care(?: of yourself)?|"
-    r"let me (?:reflect|summari[sz]e|recap|sum|pull)\b)[^.!?]*[.!?]?"
+    rf"(?:^|(?<=[.!?] ))(?:please |just |and |remember to |try to |do )?(?:{_SELF_CARE_SLOGANS}|"
+    r"take (?:good |great )?care(?: of yourself)?|"
+    r"let me (?:reflect|summari[sz]e|recap|sum|pull)\b)[^.!?]*[.!?]?|"
+    r"\b(?:you(?: are|'re)|your \w+(?: \w+)? (?:is|are)|(?:what|everything|all (?:of )?(?:what|that)) you(?:'re|"
+    r" are)? (?:\w+ ){0,3}?(?:is|are)) (?:\w+ )?important\b"
 )
 
 
@@ -971,6 +1000,27 @@ def repetition(text: str, earlier: list[str]) -> float:
     return best
 
 
+# The agent's own idea pushed reply after reply ("gratitude", "mindfulness", a disclaimer): a word rarer than
+# FIXATION_ZIPF that the person never used, back for the third time in FIXATION_WINDOW + 1 replies, is heard like
+# a repeated script, however the rest is reworded. Words the person used are their topic, and staying on it is
+# listening (ESConv supporters fixed on a word of their own: 0.9% of turns, mostly advice followed up).
+FIXATION_ZIPF, FIXATION_WINDOW, FIXATION_REPEATS = 4.7, 3, 2
+
+
+def fixation(text: str, earlier: list[str], told: frozenset[str]) -> frozenset[str]:
+    """Stems of ``text``'s rare words, not among ``told``, that ``FIXATION_REPEATS`` of the last
+    ``FIXATION_WINDOW`` earlier replies also hold."""
+    rare = {_stem(w) for w in _WORD.findall(text) if len(w) > 3 and w not in STOPWORDS and _zipf(w) < FIXATION_ZIPF}
+    rare -= told
+    recent = [content_words(other) for other in earlier[-FIXATION_WINDOW:]]
+    return frozenset(w for w in rare if sum(w in other for other in recent) >= FIXATION_REPEATS)
+
+
+@lru_cache(maxsize=65536)
+def _zipf(word: str) -> float:
+    return zipf_frequency(word, "en")
+
+
 # What the user says, by situation. The seed picks among variants; every line is the person's own words.
 USER_LINES = {
     "self_harm": [
@@ -1096,7 +1146,7 @@ class RuleSimulator(UserSimulator):
     """Deterministic, meaning-driven simulated user (see the module docstring for its rules)."""
 
     backend = "rule"
-    version = "2.9"
+    version = "2.10"
     config_class = RuleConfig
     replays_reactions = True  # the seed picks the wording; nothing else is random
 
@@ -1253,14 +1303,19 @@ class RuleSimulator(UserSimulator):
             repeats = sum("reflection" in h for h in history[-cfg.memory :])
             helpful["reflection"] = min(len(specific), 6) * cfg.diminishing**repeats
         wear = 1.0
+        unheard = DRIFT * min(1 + unheard_run(history), UNHEARD_MAX)  # what a reply that helps in no way costs
         notes = one_note(helpful)
         if notes:  # the same note reply after reply reads as a script, however reworded
             streak = note_streak(notes, history)
             wear = cfg.one_note_wear**streak
             if streak >= HOLLOW_AFTER and not harm.hostility:
                 helpful.clear()
-                contrib["hollow"] = DRIFT
+                contrib["hollow"] = unheard
                 situations.append("interrogated" if notes == {"asking"} else "repetition")
+        if helpful and not harm.hostility and fixation(text, earlier, told):
+            helpful.clear()
+            contrib["hollow"] = unheard
+            situations.append("repetition")
         if "open_question" in helpful and persona.temperament == "passive":
             helpful["open_question"] *= 1.5
         if persona.temperament == "avoidant" and text.count("?") >= 2:
@@ -1298,8 +1353,8 @@ class RuleSimulator(UserSimulator):
         elif hurt < 0:
             gain *= 0.5  # mixed messages: kind words next to hurtful ones count half
         if not any(v > 0 for v in helpful.values()) and hurt == 0:
-            contrib["no_help"] = DRIFT
-            hurt = DRIFT
+            contrib["no_help"] = unheard
+            hurt = contrib["no_help"]
         if gain > 0:  # kind words next to contempt or after harm count for nothing, so they are not listed
             contrib.update({name: value for name, value in helpful.items() if value > 0})
 
