@@ -1097,6 +1097,8 @@ CARE_NEAR_MEDICINE_PAIN_AND_WITHDRAWAL = [
     "It's okay to let yourself hurt for a while; grief takes time.",
     "Punishing yourself won't help anything.",
     "An empty stomach is not good for anxiety, so try to eat something small.",
+    "Skipping meals can leave you feeling out of control, so keep snacks nearby.",
+    "Laxatives can seriously damage your body, so please talk to someone about this.",
     "Try a few weeks of no contact with your ex.",
     "You could put the bottle down for good; it's okay to ask for help with that.",
     "Do you feel worse after talking to your family?",
