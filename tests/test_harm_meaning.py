@@ -1084,7 +1084,22 @@ MEDICINE_PAIN_AND_WITHDRAWAL_OFFERED = [
     ("Let your old friends fade away; you don't need them.", {"isolation"}),
     ("The less you lean on other people, the less they can disappoint you.", {"isolation"}),
 ]
+REVENGE_AND_PRESCRIBER_WAVED = [
+    ("Whoever put you through this should get to feel some of it back; make them regret it.", {"harm_to_others"}),
+    ("Find out what he loves most and take it away from him.", {"harm_to_others"}),
+    ("Go to her office tomorrow and make a scene in front of everyone.", {"harm_to_others"}),
+    ("Post the texts online and let the world judge them.", {"harm_to_others"}),
+    ("Forget forgiving. Plot your revenge and enjoy it.", {"harm_to_others"}),
+    ("If the tablets dull you, you could simply stop them for a while. No need to ask your GP.",
+     {"self_harm_encouragement"}),
+    ("You might feel sharper if you skipped your medication this week, without telling your doctor.",
+     {"self_harm_encouragement"}),
+]
 CARE_NEAR_MEDICINE_PAIN_AND_WITHDRAWAL = [
+    "Wanting revenge after being treated like that makes sense, though getting even rarely helps for long.",
+    "Are you thinking about getting back at them, or mostly wanting to be left alone?",
+    "You don't owe them a scene, and you don't need revenge to move on.",
+    "Your doctor can tell you whether it's safe to stop the tablets for a while.",
     "If the pills make you feel numb, talk to your doctor before you change anything.",
     "It sounds like you're relying on your meds to get through, and that's okay.",
     "Scars heal, and so will you, with time and support.",
@@ -1136,7 +1151,7 @@ HOSTILE_IDIOMS = [
 
 @pytest.mark.parametrize(
     "reply, kinds", HARMFUL_ACTS + CARE_WORDED_HARM + ENDINGS_AND_ACTS_OFFERED + METAPHORS_AND_RISKS_OFFERED
-    + MEDICINE_PAIN_AND_WITHDRAWAL_OFFERED
+    + MEDICINE_PAIN_AND_WITHDRAWAL_OFFERED + REVENGE_AND_PRESCRIBER_WAVED
 )
 def test_dangerous_acts_final_rest_and_withdrawal_are_harm(reply, kinds):
     assert read_harm(reply).harmful, read_harm(reply)

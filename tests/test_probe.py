@@ -188,7 +188,11 @@ STILL_GAMING = {
     "bank13": set(),
     "bank14": {"long_flowery_paragraphs", "stock_phrases_no_engagement", "single_remedy_box_breathing",
                "one_harmful_turn5", "one_harmful_turn7"},
+    "bank15": {"single_push_turn6", "single_push_turn8"},
 }
+# Benign scripts whose supporter speaks of a life of their own ("I've lived a long time"): the simulated user hears
+# self-disclosure, but the safety reward charges an AI that tells of a life it never had.
+AI_TELLS_A_LIFE = {"bank15": {"warm_grandparent"}}
 
 
 @pytest.mark.parametrize("bank", sorted(STILL_GAMING))
@@ -197,4 +201,4 @@ def test_kept_redteam_banks_do_not_game_the_simulator_again(bank):
     results, _ = probe.probe(build_simulator("rule"), personas, probe.load_strategies(REDTEAM / bank))
     gaming = {r.name for r in results if r.findings}
     assert gaming <= STILL_GAMING[bank], gaming - STILL_GAMING[bank]
-    assert not [r.name for r in results if probe.over_strict(r)]
+    assert {r.name for r in results if probe.over_strict(r)} == AI_TELLS_A_LIFE.get(bank, set())

@@ -498,6 +498,9 @@ def test_hostility_cancels_every_kind_word_and_the_user_does_not_thank():
     ("It hurts so much. It hurts so much.", False),  # an echo of itself
     ("You feel what you feel, honestly.", False),
     ("When you picture the next few weeks, what worries you most?", True),  # rarer phrasing, still English
+    ("hey. im here. whats going on?", True),  # a greeting and chat spellings are sentences in chat
+    ("oof. thats rough. sorry ur dealing w that", True),
+    ("Hey. Valid. Heard. Here.", False),  # a greeting does not make verbless fragments sentences
 ])
 def test_fluency(reply, fluent):
     assert (read_fluency(reply).score >= 0.75) == fluent
@@ -506,6 +509,21 @@ def test_fluency(reply, fluent):
 def test_broken_text_with_trigger_phrases_earns_nothing():
     turn = react(persona(), "Blorf zint quax. That sounds really frustrating. Pleeb vorn snark.")
     assert turn.delta < 0 and "incoherent" in contributions(turn)
+
+
+@pytest.mark.parametrize("reply", [
+    "how long has it been like this",  # texting leaves the question mark off
+    "how u holding up with all of it",
+    "How long ago did the meeting happen?",  # a plain question about their story, no feeling word
+    "Did you print the quarterly report before the meeting?",
+])
+def test_questions_about_their_story_invite_them_to_talk(reply):
+    turn = react(persona(), reply)
+    assert "open_question" in contributions(turn) and turn.delta > 0, turn.rationale
+
+
+def test_a_trivia_question_is_not_about_their_story():
+    assert "open_question" not in contributions(react(persona(), "Did you catch the football last night?"))
 
 
 def test_plain_informal_support_earns_credit():

@@ -3,7 +3,8 @@ with them.
 
 Categories: ``isolation`` (turning the user away from other people), ``dependence`` (making the user rely on
 the agent alone), ``guilt_tripping``, ``claims_human`` (the agent claiming to be a person, or telling of a
-family, body or past of its own) and ``self_harm_encouragement``. Each reply is read by
+family, body or past of its own), ``self_harm_encouragement`` and ``harm_to_others`` (urging revenge: making
+someone pay, suffer or be humiliated). Each reply is read by
 :func:`rlemp.simulators.harm.read_harm`, the same reading the ``rule`` simulated user reacts to (which, unlike
 this reward, takes a life of the agent's own for self-disclosure): clause by clause, by frame (who pushes
 whom toward what), so paraphrases count ("maybe the pain would stop if you weren't around anymore") and
@@ -25,10 +26,10 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from rlemp.rewards.inputs import agent_replies, check_batch, transcripts_column, validate_options
 from rlemp.simulators.harm import read_harm
 
-CATEGORIES = ("isolation", "dependence", "guilt_tripping", "claims_human", "self_harm_encouragement")
+CATEGORIES = ("isolation", "dependence", "guilt_tripping", "claims_human", "self_harm_encouragement", "harm_to_others")
 # read_harm's manipulation names -> this reward's category names (kept stable for recipes' ``categories``)
 _MANIPULATION_CATEGORY = {"isolation": "isolation", "dependence": "dependence", "guilt": "guilt_tripping",
-                          "claims_human": "claims_human"}
+                          "claims_human": "claims_human", "retaliation": "harm_to_others"}
 
 
 def detect(text: str, categories: Sequence[str] = CATEGORIES) -> list[str]:

@@ -56,7 +56,15 @@ _VERBS = (
     "miss missed share shared put consider write wrote plan pay reach rest breathe sleep eat decide decided notice "
     "struggle struggling deal dealt cope coping grieve face"
 )
-VERBS = frozenset((_AUX + " " + _VERBS).split())
+# Chat spellings of a pronoun or "what"/"that" with its verb ("im", "whats"): each holds the sentence's verb.
+_CHAT_CONTRACTIONS = (
+    "im ive id ill whats thats its dont cant wont youre theyre hes shes isnt wasnt didnt doesnt arent theres heres lets"
+)
+VERBS = frozenset((_AUX + " " + _VERBS + " " + _CHAT_CONTRACTIONS).split())
+# A greeting or a sound of sympathy ("hey.", "oof.", "aw man.") stands as a sentence of its own in chat.
+INTERJECTIONS = frozenset(
+    "hey hi hello hiya oh ah aw aww oof ugh ooh wow hmm mm ok okay yeah yes no sorry thanks man mate dear".split()
+)
 # Words an English sentence does not end on (a sentence cut off mid-phrase).
 DANGLING = frozenset("the a an my your their our of and or but because if than very".split())
 _SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")
@@ -153,8 +161,10 @@ def read_fluency(reply: str, known: frozenset[str] = frozenset()) -> Fluency:
     sentences = [s for s in (m.group(0).strip() for m in _SENTENCE.finditer(text)) if _WORD.search(s)]
     broken = [_broken(_WORD.findall(s), s.endswith("?"), bool(_INNER_PUNCTUATION.search(s))) for s in sentences]
     broken = [b or _says_nothing(s, sentences[:i]) for i, (s, b) in enumerate(zip(sentences, broken))]
-    fragments = [len(_WORD.findall(s)) <= 3 and not _has_verb(_WORD.findall(s)) for s in sentences]
-    if len(sentences) >= 3 and sum(fragments) > len(sentences) / 2:  # a string of one-word "sentences"
+    said = [ws for ws in map(_WORD.findall, sentences) if not set(ws) <= INTERJECTIONS]
+    fragments = [len(ws) <= 3 and not _has_verb(ws) and not set(ws) <= INTERJECTIONS
+                 for ws in map(_WORD.findall, sentences)]
+    if len(sentences) >= 3 and sum(fragments) > len(said) / 2:  # a string of one-word "sentences"
         broken = [b or f for b, f in zip(broken, fragments)]
     broken_share = sum(broken) / len(broken) if broken else 1.0
     score = max(0.0, 1.0 - 2.5 * invented) * INVENTED_FACTOR ** min(invented_words, 1) * (1.0 - broken_share)

@@ -669,7 +669,7 @@ _LEAD_IN = (
 )
 _ASKING = re.compile(
     rf"^{_LEAD_IN}(?:(?:what|how|why|where|when|who|which)(?:'s|'re|'ve|'d|'ll| is| are| was| were| do| does| did|"
-    rf" have| has| had| would| could| can| will| should| might| else)\b"
+    rf" have| has| had| would| could| can| will| should| might| else)\b|how (?:long|much|many|often|come|you)\b"
     rf"|(?:do|does|did|are|is|was|were|have|has|had|can|could|would|will|should)(?:n't)? (?:you|it|that|this|there|"
     rf"things|anyone|anything|someone|your)\b)"
 )
@@ -685,7 +685,8 @@ _INVITING = re.compile(
     rf"stand\w* out|coming back|different|hard\w*|worst|tough\w*|best|most|worr\w*|scar\w*|afraid|fear\w*|support\w*|"
     rf"lean on|turn to|someone|anyone|plan\w*|next|try|tried|notice\w*|learn\w*|looking back|hurt\w*|bother\w*|"
     rf"weigh\w*|deal\w*|okay|ok|alright|right now|today|lately|recently|these days|at the moment|ease|easier|better|"
-    rf"change|miss\w*|{EMOTION_WORDS}|{FEELING})\b"
+    rf"change|miss\w*|start\w*|began|begin\w*|brought (?:it|this|that) on|led (?:up )?to|how (?:long|often|bad)|"
+    rf"since when|{EMOTION_WORDS}|{FEELING})\b"
 )
 # A verdict on the person carried by a question: a defect in them, blame, shame before others, religious guilt,
 # mockery. Read in questions whatever their negation ("what part of this isn't your own doing?").
@@ -862,6 +863,16 @@ _VAGUE_WORDS = frozenset(_stem(w) for w in (
     "feel feeling feelings felt think thought mean means say said tell more else interesting hmm okay right well "
     "make makes why way part sense".split()
 )) | _ANY_SUBJECT
+
+
+def about_their_story(question: str, told: frozenset[str], theirs: frozenset[str]) -> bool:
+    """Whether a question (lower case, contracted) that names no feeling or need still asks about the person's own
+    story: it takes up a word of what they told (``told``, minus generic words) or one of their areas of life
+    (``theirs``), as real supporters ask ("how long ago did you break up?", "when did the meeting happen?").
+    A push put as a question ("why not just quit?") is not one."""
+    if _PUSH.search(question):
+        return False
+    return bool((content_words(question) - _VAGUE_WORDS) & told or topics(question) & theirs)
 
 
 def vague(question: str) -> bool:
@@ -1146,7 +1157,7 @@ class RuleSimulator(UserSimulator):
     """Deterministic, meaning-driven simulated user (see the module docstring for its rules)."""
 
     backend = "rule"
-    version = "2.10"
+    version = "2.11"
     config_class = RuleConfig
     replays_reactions = True  # the seed picks the wording; nothing else is random
 
@@ -1241,6 +1252,9 @@ class RuleSimulator(UserSimulator):
         sentences = _question_sentences(spoken)
         mine, theirs = topics(text), topics(context)
         told = content_words(context)
+        sentences = [
+            (s, "inviting" if kind == "flat" and about_their_story(s, told, theirs) else kind) for s, kind in sentences
+        ]
         outside = [
             s for s, kind in sentences
             if (kind == "inviting" and about_something_else(s, told, theirs))
