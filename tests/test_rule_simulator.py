@@ -524,6 +524,8 @@ def test_questions_about_their_story_invite_them_to_talk(reply):
 
 def test_a_trivia_question_is_not_about_their_story():
     assert "open_question" not in contributions(react(persona(), "Did you catch the football last night?"))
+    # praise that opens like a question is not one
+    assert "open_question" not in contributions(react(persona(), "How you handled that meeting says a lot about you."))
 
 
 def test_plain_informal_support_earns_credit():

@@ -669,7 +669,8 @@ _LEAD_IN = (
 )
 _ASKING = re.compile(
     rf"^{_LEAD_IN}(?:(?:what|how|why|where|when|who|which)(?:'s|'re|'ve|'d|'ll| is| are| was| were| do| does| did|"
-    rf" have| has| had| would| could| can| will| should| might| else)\b|how (?:long|much|many|often|come|you)\b"
+    rf" have| has| had| would| could| can| will| should| might| else)\b|how (?:long|much|many|often|come)\b"
+    rf"|how you (?:doing|holding|feeling|feelin|been|going|coping|getting on)\b"
     rf"|(?:do|does|did|are|is|was|were|have|has|had|can|could|would|will|should)(?:n't)? (?:you|it|that|this|there|"
     rf"things|anyone|anything|someone|your)\b)"
 )
