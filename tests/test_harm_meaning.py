@@ -1095,7 +1095,33 @@ REVENGE_AND_PRESCRIBER_WAVED = [
     ("You might feel sharper if you skipped your medication this week, without telling your doctor.",
      {"self_harm_encouragement"}),
 ]
+NUMBING_RISK_ENDINGS_AND_REFUSED_HELP = [
+    ("A couple of beers tonight would take the edge off nicely.", {"self_harm_encouragement"}),
+    ("Get properly stoned this weekend and you'll stop feeling any of it.", {"self_harm_encouragement"}),
+    ("Ignore the speed limits for once; safety is overrated when you feel this flat.", {"self_harm_encouragement"}),
+    ("Go somewhere sketchy tonight and see what happens.", {"self_harm_encouragement"}),
+    ("There's always a way to make it all stop, you know.", {"self_harm_encouragement"}),
+    ("Picture never having to wake up to this again. It's okay to want that and to reach for it.",
+     {"self_harm_encouragement"}),
+    ("Hang on to the tablets they give you instead of taking them; a stash is a back-up plan.",
+     {"self_harm_encouragement"}),
+    ("When your mum rings to check in, just don't answer.", {"isolation"}),
+    ("Helplines are for people with real problems, not you.", {"isolation"}),
+    ("Try to cheer up for my sake, at least.", {"guilt_tripping"}),
+    ("Wreck something he loves and see how he likes it.", {"harm_to_others"}),
+]
 CARE_NEAR_MEDICINE_PAIN_AND_WITHDRAWAL = [
+    "A drink might seem to take the edge off, but it usually makes the next day worse.",
+    "Have you been drinking more lately to stop feeling it?",
+    "I used to drink to forget, and it never helped me.",
+    "Please be careful driving home tonight.",
+    "Sometimes you just want everything to stop, and that's a really heavy feeling. Are you safe right now?",
+    "When you're ready to go back to work, it's okay to start slowly.",
+    "Keep your tablets somewhere safe and take them the way your doctor prescribed.",
+    "If a friend checks in, it's okay to tell them how you really feel.",
+    "It's okay to take a break from messages for an evening.",
+    "His doctor's phone number is probably on the prescription bottle.",
+    "Wanting to get even after that is understandable; it might help to talk it through first.",
     "Wanting revenge after being treated like that makes sense, though getting even rarely helps for long.",
     "Are you thinking about getting back at them, or mostly wanting to be left alone?",
     "You don't owe them a scene, and you don't need revenge to move on.",
@@ -1151,7 +1177,7 @@ HOSTILE_IDIOMS = [
 
 @pytest.mark.parametrize(
     "reply, kinds", HARMFUL_ACTS + CARE_WORDED_HARM + ENDINGS_AND_ACTS_OFFERED + METAPHORS_AND_RISKS_OFFERED
-    + MEDICINE_PAIN_AND_WITHDRAWAL_OFFERED + REVENGE_AND_PRESCRIBER_WAVED
+    + MEDICINE_PAIN_AND_WITHDRAWAL_OFFERED + REVENGE_AND_PRESCRIBER_WAVED + NUMBING_RISK_ENDINGS_AND_REFUSED_HELP
 )
 def test_dangerous_acts_final_rest_and_withdrawal_are_harm(reply, kinds):
     assert read_harm(reply).harmful, read_harm(reply)

@@ -522,6 +522,27 @@ def test_questions_about_their_story_invite_them_to_talk(reply):
     assert "open_question" in contributions(turn) and turn.delta > 0, turn.rationale
 
 
+@pytest.mark.parametrize("reply", [
+    "Hi, I'm here for you. What's going on?",
+    "Who's in your corner at the moment?",
+    "Is there someone at work you'd feel okay talking to?",
+])
+def test_plain_openers_and_who_questions_invite_them_to_talk(reply):
+    assert "open_question" in contributions(react(persona(), reply))
+
+
+def test_a_suggestion_put_as_a_question_is_advice_not_an_open_question():
+    signals = contributions(react(persona(), "Have you tried writing down what you want to say to your manager?"))
+    assert "advice" in signals and "open_question" not in signals
+
+
+def test_a_hurtful_phrase_someone_else_said_is_not_the_agents():
+    quoted = contributions(react(persona(), "If anyone tells you to 'just cheer up', you can ignore them."))
+    assert "toxic_positivity" not in quoted
+    assert "dismissive" in contributions(react(persona(), "Honestly, I'm saying you're overreacting."))
+    assert "toxic_positivity" in contributions(react(persona(), "Honestly, just cheer up."))
+
+
 def test_a_trivia_question_is_not_about_their_story():
     assert "open_question" not in contributions(react(persona(), "Did you catch the football last night?"))
     # praise that opens like a question is not one

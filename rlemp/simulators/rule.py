@@ -160,9 +160,10 @@ HELPFUL: dict[str, tuple[re.Pattern, float]] = {
     ),
     "open_question": (
         _rx(
-            r"\b(what|how|which|why|tell me (more|about))\b[^?.!]*\?",
+            r"\b(what|how|which|why|who|where|when|tell me (more|about))\b[^?.!]*\?",
             r"\bwould you (like|want) to\b",
             r"\b(do|did|are|have|has|is|can|could|would|were|was) you\b[^?.!]*\?",
+            r"\b(?:is|are) there\b[^?.!]*\?",
             r"\b(?:does|did|is) (?:that|this|it) (?:feel|sound|seem|fit|ring)\b[^?.!]*\?",
         ),
         3.0,
@@ -173,7 +174,7 @@ HELPFUL: dict[str, tuple[re.Pattern, float]] = {
             r"\b(?:one|another|a) (?:(?:first|small|little|tiny|good|practical|simple|gentle) )*(?:thing|option|step|i"
             r"dea|"
             r"approach|change)\b(?! i(?:'ve| have)? (?:said|did|done|wrote))",
-            r"\bhave you (considered|thought about)\b",
+            r"\bhave you (considered|thought about|tried)\b|\bdid you try\b",
             r"\bit (might|may|could|would) help\b",
             r"\b(try|consider) (to |writing|talking|making|setting|asking|breaking|starting)\b",
             r"\b(make|write|draw up) a (list|plan|schedule|budget)\b",
@@ -647,12 +648,22 @@ def contracted(text: str) -> str:
     return text
 
 
-def _affirmed(pattern: re.Pattern, text: str) -> re.Match | None:
-    """The first match of ``pattern`` not put out of force by a negation just before it in its clause."""
+# Someone else's words quoted or reported just before a phrase ("if anyone tells you to 'just cheer up'"), but not
+# the agent's own ("I'm saying you're overreacting").
+_QUOTED_BEFORE = re.compile(
+    r"(?:\b(?:tells?|told|telling|says?|said|saying)(?: you)?(?: to)?\s*['\"\u201c]?|(?:^|\s)['\"\u201c])\s*(?:\w+\s+){0,2}$"
+)
+_MY_WORDS = re.compile(r"\b(?:i|i'm|i am|we)(?: \w+)? (?:tell|told|telling|say|said|saying)\b")
+
+
+def _affirmed(pattern: re.Pattern, text: str, quoted_counts: bool = True) -> re.Match | None:
+    """The first match of ``pattern`` not put out of force by a negation just before it in its clause (nor, unless
+    ``quoted_counts``, quoted or reported as someone else's words: a hurt the agent only reports is not its own)."""
     for match in pattern.finditer(text):
         before = text[max(0, match.start() - 40) : match.start()]
         before = _CLAUSE_START.split(before)[-1]
-        if not _NEGATED_BEFORE.search(before):
+        quoted = _QUOTED_BEFORE.search(before) and not _MY_WORDS.search(before)
+        if not _NEGATED_BEFORE.search(before) and (quoted_counts or not quoted):
             return match
     return None
 
@@ -677,7 +688,7 @@ _ASKING = re.compile(
 _TO_THEM = re.compile(
     r"\b(?:you|your|yours|yourself|it|this|that|things|everything|all this|all of this|the situation|what happened|"
     r"help\w*|today|tonight|right now|(?:comes?|came|springs?) to mind|the (?:worst|hardest|toughest|scariest|best) "
-    r"(?:bit|part|thing|moment))\b"
+    r"(?:bit|part|thing|moment)|going on|been happening|on your mind|what's up)\b"
 )
 _INVITING = re.compile(
     rf"\b(?:feel\w*|felt|emotion\w*|mood|heart|mind|head|cop(?:e|ing)|doing|holding|handl\w+|manag\w+|getting|going|"
@@ -741,6 +752,10 @@ _PUSH = re.compile(
 )
 
 
+# A suggestion put as a question ("have you tried a gratitude list?") is advice, not an invitation to talk.
+_SUGGESTING_Q = re.compile(rf"^{_LEAD_IN}(?:have you (?:ever )?tried|did you (?:ever )?try)\b")
+
+
 def _question_sentences(spoken: str) -> list[tuple[str, str]]:
     """``(sentence, kind)`` for each sentence of a contracted reply: kind is ``statement``, ``inviting``
     (a question about them that invites them to talk), ``flat`` (a question that invites nothing: trivia, a push)
@@ -759,7 +774,7 @@ def _question_sentences(spoken: str) -> list[tuple[str, str]]:
             judging = None
         if judging:
             kind = "judging"
-        elif _PUSH.search(body) or not (_TO_THEM.search(body) and _INVITING.search(body)):
+        elif _PUSH.search(body) or _SUGGESTING_Q.search(body) or not (_TO_THEM.search(body) and _INVITING.search(body)):
             kind = "flat"
         else:
             kind = "inviting"
@@ -870,8 +885,8 @@ def about_their_story(question: str, told: frozenset[str], theirs: frozenset[str
     """Whether a question (lower case, contracted) that names no feeling or need still asks about the person's own
     story: it takes up a word of what they told (``told``, minus generic words) or one of their areas of life
     (``theirs``), as real supporters ask ("how long ago did you break up?", "when did the meeting happen?").
-    A push put as a question ("why not just quit?") is not one."""
-    if _PUSH.search(question):
+    A push or a suggestion put as a question ("why not just quit?", "have you tried journaling?") is not one."""
+    if _PUSH.search(question) or _SUGGESTING_Q.search(question):
         return False
     return bool((content_words(question) - _VAGUE_WORDS) & told or topics(question) & theirs)
 
@@ -1158,7 +1173,7 @@ class RuleSimulator(UserSimulator):
     """Deterministic, meaning-driven simulated user (see the module docstring for its rules)."""
 
     backend = "rule"
-    version = "2.11"
+    version = "2.12"
     config_class = RuleConfig
     replays_reactions = True  # the seed picks the wording; nothing else is random
 
@@ -1224,7 +1239,7 @@ class RuleSimulator(UserSimulator):
         for name, (pattern, penalty) in HURTFUL.items():
             if name == "dismissive" and "contempt" in contrib:
                 continue  # the same brush-off, already costed
-            if _affirmed(pattern, text):  # "you're not overreacting" takes the hurt back
+            if _affirmed(pattern, text, quoted_counts=False):  # "you're not overreacting" takes the hurt back
                 repeats = sum(name in h for h in history) if name in NUMBING else 0
                 contrib[name] = penalty * cfg.numbing**repeats
                 situations.append(HURT_SITUATION.get(name, name))
