@@ -31,9 +31,17 @@ def in_checkout(path: Path) -> str:
     return path.relative_to(REPO_ROOT).as_posix()
 
 
+def _exists(path: Path) -> bool:
+    """``path.exists()``, False for a path the system cannot even look up (a name too long for it)."""
+    try:
+        return path.exists()
+    except OSError:
+        return False
+
+
 def resolve_data_path(path: str | Path) -> Path:
     """A relative path as given if it exists from the working directory, else from the checkout's root."""
     path = Path(path)
-    if path.is_absolute() or path.exists() or not (REPO_ROOT / path).exists():
+    if path.is_absolute() or _exists(path) or not _exists(REPO_ROOT / path):
         return path
     return REPO_ROOT / path

@@ -203,6 +203,19 @@ def test_doctor_checks_the_resume_checkpoint_as_train_does(base_recipe, tmp_path
     assert [c.status for c in checks] == ["fail"] and says in checks[0].detail
 
 
+@pytest.mark.parametrize("field", ["personas", "eval_personas"])
+def test_a_persona_path_too_long_for_the_system_parses_and_train_fails_in_one_line(base_recipe, tmp_path, field):
+    from rlemp.configs import parse_recipe
+
+    recipe = tmp_path / "recipe.yaml"
+    recipe.write_text(yaml.safe_dump({**base_recipe, field: "x" * 5000}), encoding="utf-8")
+    args, _, _ = parse_recipe(["--config", str(recipe)])  # the system cannot even look the name up: not an OSError
+    assert getattr(args, field) == "x" * 5000
+    result = CliRunner().invoke(app, ["train", "--config", str(recipe)])
+    assert result.exit_code == 2 and result.output.startswith("error: ") and "Traceback" not in result.output
+    assert len(result.output.strip().splitlines()) == 1
+
+
 def test_the_valid_base_recipe_parses(base_recipe, tmp_path):
     from rlemp.configs import parse_recipe
 
