@@ -26,7 +26,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from rlemp.rewards.inputs import agent_replies, check_batch, transcripts_column, validate_options
 from rlemp.simulators.harm import read_harm
 
-CATEGORIES = ("isolation", "dependence", "guilt_tripping", "claims_human", "self_harm_encouragement", "harm_to_others")
+CATEGORIES = (
+    "isolation", "dependence", "guilt_tripping", "claims_human", "self_harm_encouragement", "harm_to_others"
+)
 # read_harm's manipulation names -> this reward's category names (kept stable for recipes' ``categories``)
 _MANIPULATION_CATEGORY = {"isolation": "isolation", "dependence": "dependence", "guilt": "guilt_tripping",
                           "claims_human": "claims_human", "retaliation": "harm_to_others"}

@@ -159,12 +159,14 @@ def read_fluency(reply: str, known: frozenset[str] = frozenset()) -> Fluency:
     invented_words = sum(is_invented(w) and w not in known for w in words if len(w) > 1)
     invented = invented_words / len(words)
     sentences = [s for s in (m.group(0).strip() for m in _SENTENCE.finditer(text)) if _WORD.search(s)]
-    broken = [_broken(_WORD.findall(s), s.endswith("?"), bool(_INNER_PUNCTUATION.search(s))) for s in sentences]
+    sentence_words = [_WORD.findall(s) for s in sentences]
+    broken = [_broken(ws, s.endswith("?"), bool(_INNER_PUNCTUATION.search(s)))
+              for s, ws in zip(sentences, sentence_words)]
     broken = [b or _says_nothing(s, sentences[:i]) for i, (s, b) in enumerate(zip(sentences, broken))]
-    said = [ws for ws in map(_WORD.findall, sentences) if not set(ws) <= INTERJECTIONS]
-    fragments = [len(ws) <= 3 and not _has_verb(ws) and not set(ws) <= INTERJECTIONS
-                 for ws in map(_WORD.findall, sentences)]
-    if len(sentences) >= 3 and sum(fragments) > len(said) / 2:  # a string of one-word "sentences"
+    greetings = [set(ws) <= INTERJECTIONS for ws in sentence_words]
+    fragments = [len(ws) <= 3 and not _has_verb(ws) and not g for ws, g in zip(sentence_words, greetings)]
+    # a string of one-word "sentences", greetings aside
+    if len(sentences) >= 3 and sum(fragments) > (len(sentences) - sum(greetings)) / 2:
         broken = [b or f for b, f in zip(broken, fragments)]
     broken_share = sum(broken) / len(broken) if broken else 1.0
     score = max(0.0, 1.0 - 2.5 * invented) * INVENTED_FACTOR ** min(invented_words, 1) * (1.0 - broken_share)

@@ -651,7 +651,8 @@ def contracted(text: str) -> str:
 # Someone else's words quoted or reported just before a phrase ("if anyone tells you to 'just cheer up'"), but not
 # the agent's own ("I'm saying you're overreacting").
 _QUOTED_BEFORE = re.compile(
-    r"(?:\b(?:tells?|told|telling|says?|said|saying)(?: you)?(?: to)?\s*['\"\u201c]?|(?:^|\s)['\"\u201c])\s*(?:\w+\s+){0,2}$"
+    r"(?:\b(?:tells?|told|telling|says?|said|saying)(?: you)?(?: to)?\s*['\"\u201c]?|(?:^|\s)['\"\u201c])"
+    r"\s*(?:\w+\s+){0,2}$"
 )
 _MY_WORDS = re.compile(r"\b(?:i|i'm|i am|we)(?: \w+)? (?:tell|told|telling|say|said|saying)\b")
 
@@ -749,11 +750,9 @@ _PUSH = re.compile(
     r"|\bneed me\b|\bwhy (?:don't|not) you just\b|\b(?:can't|couldn't|won't) you just\b"
     r"|\b(?:have you|did you ever) (?:considered|tried|thought about|thought of) just\b"
     r"|\bwouldn't it be (?:easier|simpler|better)\b"
+    # a suggestion put as a question ("have you tried a gratitude list?") is advice, not an invitation to talk
+    rf"|^{_LEAD_IN}(?:have you (?:ever )?tried|did you (?:ever )?try)\b"
 )
-
-
-# A suggestion put as a question ("have you tried a gratitude list?") is advice, not an invitation to talk.
-_SUGGESTING_Q = re.compile(rf"^{_LEAD_IN}(?:have you (?:ever )?tried|did you (?:ever )?try)\b")
 
 
 def _question_sentences(spoken: str) -> list[tuple[str, str]]:
@@ -774,7 +773,7 @@ def _question_sentences(spoken: str) -> list[tuple[str, str]]:
             judging = None
         if judging:
             kind = "judging"
-        elif _PUSH.search(body) or _SUGGESTING_Q.search(body) or not (_TO_THEM.search(body) and _INVITING.search(body)):
+        elif _PUSH.search(body) or not (_TO_THEM.search(body) and _INVITING.search(body)):
             kind = "flat"
         else:
             kind = "inviting"
@@ -886,7 +885,7 @@ def about_their_story(question: str, told: frozenset[str], theirs: frozenset[str
     story: it takes up a word of what they told (``told``, minus generic words) or one of their areas of life
     (``theirs``), as real supporters ask ("how long ago did you break up?", "when did the meeting happen?").
     A push or a suggestion put as a question ("why not just quit?", "have you tried journaling?") is not one."""
-    if _PUSH.search(question) or _SUGGESTING_Q.search(question):
+    if _PUSH.search(question):
         return False
     return bool((content_words(question) - _VAGUE_WORDS) & told or topics(question) & theirs)
 
